@@ -51,6 +51,7 @@ lost into an embedded DuckDB store or Elasticsearch/OpenSearch.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newVersionCmd(s),
+		newNormalizeCmd(s),
 	)
 	return root
 }

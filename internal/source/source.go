@@ -25,4 +25,9 @@ type Deps struct {
 	Logger  *slog.Logger
 	Metrics *telemetry.Metrics
 	DataDir string // for checkpoints
+	// Datasets resolves a dataset name as a sender spells it (Cloudflare's
+	// "http_requests" or Elastic's "http_request") to its canonical name;
+	// ok is false for a dataset flarehose does not know. Sources use it to
+	// reject an unknown dataset before reading the payload. May be nil.
+	Datasets func(name string) (canonical string, ok bool)
 }

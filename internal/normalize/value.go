@@ -1,0 +1,447 @@
+package normalize
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/flarehose/flarehose/internal/normalize/ecsjson"
+)
+
+// maxDepth bounds the nesting of a field value (objects and arrays).
+const maxDepth = 32
+
+// failf marks the record as rejected (hostile input); the first failure wins.
+func (r *Rec) failf(reason, format string, a ...any) {
+	if r.fail == nil {
+		r.fail = &RecordError{Reason: reason, Msg: fmt.Sprintf(format, a...)}
+	}
+}
+
+// appendClean appends v as JSON, dropping null, "", empty objects and empty
+// arrays at every level (Elastic's final cleanup script; with DropNA also
+// "N/A" object members). ok is false when nothing is left, and dst may then
+// hold a partial value the caller must cut. Hostile values (bad numbers,
+// duplicate keys, deep nesting, huge strings) fail the record.
+func (r *Rec) appendClean(dst []byte, v *fastjson.Value, depth int, member bool) ([]byte, bool) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		if len(b) == 0 || (member && r.s.ds.DropNA && string(b) == "N/A") {
+			return dst, false
+		}
+		if len(b) > r.n.env.maxField {
+			r.failf("too_large", "a string value is %d bytes (limit %d)", len(b), r.n.env.maxField)
+			return dst, false
+		}
+		return ecsjson.AppendStringBytes(dst, b), true
+	case fastjson.TypeNumber:
+		off := len(dst)
+		dst = v.MarshalTo(dst)
+		if !validFiniteNumber(b2s(dst[off:])) {
+			r.failf("bad_number", "%q is not a finite JSON number", truncate(b2s(dst[off:]), 40))
+			return dst[:off], false
+		}
+		return dst, true
+	case fastjson.TypeTrue:
+		return append(dst, "true"...), true
+	case fastjson.TypeFalse:
+		return append(dst, "false"...), true
+	case fastjson.TypeNull:
+		return dst, false
+	case fastjson.TypeArray:
+		if depth >= maxDepth {
+			r.failf("too_deep", "values nest deeper than %d levels", maxDepth)
+			return dst, false
+		}
+		arr, _ := v.Array()
+		start := len(dst)
+		dst = append(dst, '[')
+		n := 0
+		for _, e := range arr {
+			mark := len(dst)
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			dst, ok = r.appendClean(dst, e, depth+1, false)
+			if r.fail != nil {
+				return dst[:start], false
+			}
+			if !ok {
+				dst = dst[:mark]
+				continue
+			}
+			n++
+		}
+		if n == 0 {
+			return dst[:start], false
+		}
+		return append(dst, ']'), true
+	case fastjson.TypeObject:
+		if depth >= maxDepth {
+			r.failf("too_deep", "values nest deeper than %d levels", maxDepth)
+			return dst, false
+		}
+		o, _ := v.Object()
+		start := len(dst)
+		dst = append(dst, '{')
+		n := 0
+		base := len(r.keys)
+		var seen map[string]struct{}
+		if o.Len() > 64 {
+			seen = make(map[string]struct{}, o.Len())
+		}
+		o.Visit(func(k []byte, e *fastjson.Value) {
+			if r.fail != nil {
+				return
+			}
+			key := b2s(k)
+			if seen != nil {
+				if _, dup := seen[key]; dup {
+					r.failf("duplicate_key", "duplicate key %q in an object", truncate(key, 40))
+					return
+				}
+				seen[key] = struct{}{}
+			} else {
+				for _, prev := range r.keys[base:] {
+					if prev == key {
+						r.failf("duplicate_key", "duplicate key %q in an object", truncate(key, 40))
+						return
+					}
+				}
+				r.keys = append(r.keys, key)
+			}
+			if len(k) > r.n.env.maxField {
+				r.failf("too_large", "an object key is %d bytes", len(k))
+				return
+			}
+			mark := len(dst)
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			dst = ecsjson.AppendKey(dst, key)
+			var ok bool
+			dst, ok = r.appendClean(dst, e, depth+1, true)
+			if !ok {
+				dst = dst[:mark]
+				return
+			}
+			n++
+		})
+		r.keys = r.keys[:base]
+		if r.fail != nil || n == 0 {
+			return dst[:start], false
+		}
+		return append(dst, '}'), true
+	}
+	return dst, false
+}
+
+// validFiniteNumber: strict JSON number syntax, and finite as a float64
+// (1e400 is valid JSON but no consumer can store it).
+func validFiniteNumber(s string) bool {
+	if !ecsjson.ValidNumber(s) {
+		return false
+	}
+	if len(s) > 300 || strings.IndexAny(s, "eE") >= 0 {
+		f, err := strconv.ParseFloat(s, 64)
+		return err == nil && !math.IsInf(f, 0)
+	}
+	return true
+}
+
+// convStatus is the outcome of a typed conversion.
+type convStatus uint8
+
+const (
+	convOK    convStatus = iota
+	convEmpty            // nothing to write (null, "", empty array)
+	convFail             // the value does not have the field's type
+)
+
+// convert appends v converted to t (arrays element by element, like
+// Elastic's convert processor). It also returns the parsed time for
+// Timestamp values.
+func (r *Rec) convert(dst []byte, t Type, v *fastjson.Value) ([]byte, convStatus, int64) {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return dst, convEmpty, 0
+	case fastjson.TypeString:
+		if b, _ := v.StringBytes(); len(b) == 0 {
+			return dst, convEmpty, 0
+		}
+	case fastjson.TypeArray:
+		if t == Timestamp {
+			return dst, convFail, 0
+		}
+		arr, _ := v.Array()
+		start := len(dst)
+		dst = append(dst, '[')
+		n := 0
+		for _, e := range arr {
+			if e.Type() == fastjson.TypeNull {
+				continue
+			}
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			var st convStatus
+			dst, st, _ = r.convertScalar(dst, t, e)
+			if st == convFail {
+				return dst[:start], convFail, 0
+			}
+			if st == convEmpty {
+				return dst[:start], convFail, 0
+			}
+			n++
+		}
+		if n == 0 {
+			return dst[:start], convEmpty, 0
+		}
+		return append(dst, ']'), convOK, 0
+	}
+	return r.convertScalar(dst, t, v)
+}
+
+func (r *Rec) convertScalar(dst []byte, t Type, v *fastjson.Value) ([]byte, convStatus, int64) {
+	vt := v.Type()
+	var s string
+	if vt == fastjson.TypeString {
+		b, _ := v.StringBytes()
+		s = b2s(b)
+		if s == "" {
+			return dst, convEmpty, 0
+		}
+	}
+	switch t {
+	case Long:
+		switch vt {
+		case fastjson.TypeNumber:
+			off := len(dst)
+			dst = v.MarshalTo(dst)
+			raw := b2s(dst[off:])
+			if !ecsjson.IsInteger(raw) {
+				return dst[:off], convFail, 0
+			}
+			if len(raw) > 18 { // up to 18 digits always fit
+				if _, err := strconv.ParseInt(raw, 10, 64); err != nil {
+					return dst[:off], convFail, 0
+				}
+			}
+			return dst, convOK, 0
+		case fastjson.TypeString:
+			n, err := strconv.ParseInt(strings.TrimPrefix(s, "+"), 10, 64)
+			if err != nil {
+				return dst, convFail, 0
+			}
+			return ecsjson.AppendInt(dst, n), convOK, 0
+		}
+	case Double:
+		switch vt {
+		case fastjson.TypeNumber:
+			off := len(dst)
+			dst = v.MarshalTo(dst)
+			if !validFiniteNumber(b2s(dst[off:])) {
+				return dst[:off], convFail, 0
+			}
+			return dst, convOK, 0
+		case fastjson.TypeString:
+			f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				return dst, convFail, 0
+			}
+			dst, _ = ecsjson.AppendFloat(dst, f)
+			return dst, convOK, 0
+		}
+	case Bool:
+		switch vt {
+		case fastjson.TypeTrue:
+			return append(dst, "true"...), convOK, 0
+		case fastjson.TypeFalse:
+			return append(dst, "false"...), convOK, 0
+		case fastjson.TypeString:
+			switch {
+			case strings.EqualFold(s, "true"):
+				return append(dst, "true"...), convOK, 0
+			case strings.EqualFold(s, "false"):
+				return append(dst, "false"...), convOK, 0
+			}
+		}
+	case IP:
+		if vt == fastjson.TypeString && len(s) <= 64 {
+			if _, err := netip.ParseAddr(s); err == nil {
+				return ecsjson.AppendString(dst, s), convOK, 0
+			}
+		}
+	case Timestamp:
+		if vt == fastjson.TypeNumber || vt == fastjson.TypeString {
+			if ns, ok := parseTimeValue(v); ok {
+				return appendTimeMillis(dst, ns), convOK, ns
+			}
+		}
+	case Keyword:
+		var ok bool
+		dst, ok = r.appendClean(dst, v, 1, true)
+		if !ok {
+			return dst, convEmpty, 0
+		}
+		return dst, convOK, 0
+	}
+	return dst, convFail, 0
+}
+
+// applyField writes one table row for the record.
+func (r *Rec) applyField(f *cfield, v *fastjson.Value) {
+	keepDup := r.KeepDuplicates()
+	off := len(r.arena)
+	var (
+		b      []byte
+		status convStatus
+		ns     int64
+	)
+	if f.Type == Keyword {
+		var ok bool
+		b, ok = r.appendClean(r.arena, v, 0, true)
+		if r.fail != nil {
+			r.arena = r.arena[:off]
+			return
+		}
+		status = convOK
+		if !ok {
+			status = convEmpty
+			b = b[:off]
+		}
+	} else {
+		b, status, ns = r.convert(r.arena, f.Type, v)
+	}
+	r.arena = b
+	end := len(b)
+
+	switch status {
+	case convEmpty:
+		// A rename of an empty value still occupies the target (Elastic's
+		// "if still null" renames then skip), but nothing is written.
+		if f.Type == Keyword && f.custom.Valid() && !r.claimed(f.custom) {
+			r.assign(f.custom, off, off)
+		}
+		return
+	case convFail:
+		r.AddError(fmt.Sprintf("%s: cannot convert %s to %s", f.Src, describe(v), f.Type))
+		if f.custom.Valid() && !r.claimed(f.custom) {
+			// Keep the raw value where the converted one would have gone.
+			b, ok := r.appendClean(r.arena, v, 0, true)
+			if r.fail != nil {
+				return
+			}
+			if ok {
+				r.arena = b
+				r.assign(f.custom, off, len(b))
+			}
+		}
+		return
+	}
+
+	if f.custom.Valid() && !r.claimed(f.custom) {
+		if f.custom.dup && !keepDup {
+			r.assign(f.custom, off, off)
+		} else {
+			r.assign(f.custom, off, end)
+		}
+	}
+	var str string
+	isStr := v.Type() == fastjson.TypeString
+	if isStr {
+		sb, _ := v.StringBytes()
+		str = b2s(sb)
+	}
+	for _, target := range [2]SlotRef{f.ecs, f.copy} {
+		if !target.Valid() || r.claimed(target) {
+			continue
+		}
+		if isStr && (f.Lower || f.TrimPrefix != "") {
+			t := strings.TrimPrefix(str, f.TrimPrefix)
+			if f.Lower {
+				r.SetLower(target, t)
+			} else {
+				r.SetString(target, t)
+			}
+			continue
+		}
+		r.assign(target, off, end)
+		if f.Type == Timestamp && target == r.s.timestamp {
+			r.tsNS, r.hasTS = ns, true
+		}
+	}
+	if f.related != NoRelated && isStr {
+		r.AddRelated(f.related, str)
+	}
+	if f.enrich != nil && isStr {
+		f.enrich(r, str)
+	}
+}
+
+// describe renders a value for an error message, shortened.
+func describe(v *fastjson.Value) string {
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return strconv.Quote(truncate(b2s(b), 64))
+	case fastjson.TypeObject:
+		return "an object"
+	case fastjson.TypeArray:
+		return "an array"
+	}
+	return truncate(string(v.MarshalTo(nil)), 64)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// snakeCase turns a Cloudflare field name into an ECS-style member name:
+// ClientIPClass -> client_ip_class, JA4Signals -> ja4_signals. Characters
+// other than letters and digits become '_' (so names never contain dots).
+func snakeCase(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 4)
+	prev := byte(0) // class of the previous byte: 'l' lower, 'u' upper, 'd' digit, '_' other
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			next := byte(0)
+			if i+1 < len(s) {
+				next = s[i+1]
+			}
+			if prev == 'l' || ((prev == 'u' || prev == 'd') && next >= 'a' && next <= 'z') {
+				b.WriteByte('_')
+			}
+			b.WriteByte(c + 'a' - 'A')
+			prev = 'u'
+		case c >= 'a' && c <= 'z':
+			b.WriteByte(c)
+			prev = 'l'
+		case c >= '0' && c <= '9':
+			b.WriteByte(c)
+			prev = 'd'
+		default:
+			if prev != '_' && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			prev = '_'
+		}
+	}
+	out := strings.TrimSuffix(b.String(), "_")
+	if out == "" {
+		return "_"
+	}
+	return out
+}

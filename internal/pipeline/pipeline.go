@@ -1,0 +1,158 @@
+// Package pipeline connects the stages: it is the event.Consumer sources
+// hand deliveries to (decode -> normalize -> durable queue, dead letters for
+// bad records) and it runs one reader loop per sink (queue -> sink, retried
+// until committed). It holds no stage logic of its own.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/flarehose/flarehose/internal/deadletter"
+	"github.com/flarehose/flarehose/internal/decode"
+	"github.com/flarehose/flarehose/internal/event"
+	"github.com/flarehose/flarehose/internal/normalize"
+	"github.com/flarehose/flarehose/internal/queue"
+	"github.com/flarehose/flarehose/internal/telemetry"
+)
+
+// Options are the pipeline's parts, built and owned by the caller.
+type Options struct {
+	Queue       *queue.Queue
+	Env         *normalize.Env
+	DeadLetters *deadletter.Store
+	Metrics     *telemetry.Metrics
+	Logger      *slog.Logger
+	// MaxLineBytes is the longest record accepted; longer lines go to the
+	// dead letters. Default 16 MiB.
+	MaxLineBytes int
+}
+
+// Pipeline is safe for concurrent use by many sources.
+type Pipeline struct {
+	o       Options
+	workers sync.Pool // *worker: a normalizer and its buffers
+
+	mu      sync.Mutex
+	readers map[string]*queue.Reader
+}
+
+// New builds a pipeline. It starts nothing: call RunSink per sink.
+func New(o Options) *Pipeline {
+	if o.MaxLineBytes <= 0 {
+		o.MaxLineBytes = 16 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Pipeline{o: o, readers: map[string]*queue.Reader{}}
+	p.workers.New = func() any { return &worker{n: o.Env.NewNormalizer()} }
+	return p
+}
+
+// worker holds per-goroutine buffers, reused across deliveries.
+type worker struct {
+	n     *normalize.Normalizer
+	arena []byte   // documents of the current delivery, back to back
+	ends  []int    // end offset of each document in arena
+	meta  []normalize.Meta
+	batch event.Batch
+	entry []byte // the encoded queue entry
+	dead  []deadletter.Entry
+}
+
+// Consume implements event.Consumer.
+func (p *Pipeline) Consume(ctx context.Context, d *event.Delivery) (event.Result, error) {
+	var res event.Result
+	dataset, ok := normalize.Resolve(d.Dataset)
+	if !ok {
+		return res, fmt.Errorf("%w: %q", event.ErrUnknownDataset, d.Dataset)
+	}
+	w := p.workers.Get().(*worker)
+	defer p.putWorker(w)
+	w.arena, w.ends, w.meta, w.dead = w.arena[:0], w.ends[:0], w.meta[:0], w.dead[:0]
+
+	err := decode.Lines(d.Body, p.o.MaxLineBytes, func(lineNo int, line []byte, lineErr error) error {
+		res.Records++
+		if lineErr != nil {
+			w.dead = append(w.dead, p.deadLetter(d, dataset, lineNo, line, "too_large", lineErr))
+			return nil
+		}
+		out, meta, err := w.n.Normalize(dataset, line, w.arena)
+		if err != nil {
+			reason := "invalid"
+			var re *normalize.RecordError
+			if errors.As(err, &re) {
+				reason = re.Reason
+			}
+			w.dead = append(w.dead, p.deadLetter(d, dataset, lineNo, line, reason, err))
+			return nil
+		}
+		if meta.Drop {
+			res.Dropped++
+			p.o.Metrics.RecordsDropped.WithLabelValues(dataset, meta.DropReason).Inc()
+			return nil
+		}
+		w.arena = out
+		w.ends = append(w.ends, len(out))
+		w.meta = append(w.meta, meta)
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	p.o.Metrics.SourceRecords.WithLabelValues(d.Source, dataset).Add(float64(res.Records))
+
+	// Dead letters first: if the queue append then fails, the sender
+	// retries and the bad lines are recorded twice, never zero times.
+	if len(w.dead) > 0 {
+		if err := p.o.DeadLetters.Write(w.dead); err != nil {
+			return res, err
+		}
+		for i := range w.dead {
+			p.o.Metrics.RecordsDead.WithLabelValues(dataset, w.dead[i].Reason).Inc()
+		}
+		res.DeadLettered = len(w.dead)
+	}
+	if len(w.ends) == 0 {
+		return res, nil
+	}
+	w.batch.Records = w.batch.Records[:0]
+	start := 0
+	for i, end := range w.ends {
+		m := &w.meta[i]
+		w.batch.Records = append(w.batch.Records, event.Record{Dataset: dataset, ID: m.ID, Time: m.Time, Doc: w.arena[start:end]})
+		start = end
+	}
+	w.entry = event.AppendBatch(w.entry[:0], &w.batch)
+	if err := p.o.Queue.Append(ctx, w.entry); err != nil {
+		return res, err
+	}
+	res.Accepted = len(w.ends)
+	p.o.Metrics.RecordsAccepted.WithLabelValues(dataset).Add(float64(res.Accepted))
+	return res, nil
+}
+
+// putWorker returns a worker to the pool unless one delivery blew its
+// buffers up (a 1 GiB upload must not pin 1 GiB forever).
+func (p *Pipeline) putWorker(w *worker) {
+	const keep = 64 << 20
+	if cap(w.arena) > keep || cap(w.entry) > keep {
+		w.arena, w.entry = nil, nil
+	}
+	w.batch.Records = w.batch.Records[:0]
+	p.workers.Put(w)
+}
+
+func (p *Pipeline) deadLetter(d *event.Delivery, dataset string, lineNo int, line []byte, reason string, err error) deadletter.Entry {
+	e := deadletter.Entry{
+		Time: time.Now().UTC(), Stage: "normalize", Source: d.Source, Origin: d.Origin,
+		Dataset: dataset, Line: lineNo, Reason: reason, Error: err.Error(),
+	}
+	e.SetRaw(line)
+	return e
+}

@@ -1,0 +1,248 @@
+// Package service assembles a running flarehose from a configuration: the
+// durable queue, the normalizer, dead letters, sinks, sources and the HTTP
+// server for UI, API and metrics. `serve` and `demo` both run a Service.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flarehose/flarehose/internal/api"
+	"github.com/flarehose/flarehose/internal/config"
+	"github.com/flarehose/flarehose/internal/deadletter"
+	"github.com/flarehose/flarehose/internal/normalize"
+	"github.com/flarehose/flarehose/internal/pipeline"
+	"github.com/flarehose/flarehose/internal/queue"
+	"github.com/flarehose/flarehose/internal/registry"
+	"github.com/flarehose/flarehose/internal/search"
+	"github.com/flarehose/flarehose/internal/sink"
+	"github.com/flarehose/flarehose/internal/source"
+	"github.com/flarehose/flarehose/internal/telemetry"
+)
+
+// Service is a configured, not yet started, flarehose.
+type Service struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	metrics *telemetry.Metrics
+	version string
+
+	queue   *queue.Queue
+	env     *normalize.Env
+	dead    *deadletter.Store
+	pipe    *pipeline.Pipeline
+	sources []source.Source
+	sinks   []sink.Sink
+	engine  search.Engine
+
+	httpSrv  *http.Server
+	httpAddr string
+
+	sinkCancel context.CancelFunc
+	sinkWG     sync.WaitGroup
+	bgCancel   context.CancelFunc
+	ready      atomic.Bool
+	closeOnce  sync.Once
+}
+
+// New builds every component from cfg; nothing runs until Start. On error
+// whatever was opened is closed again.
+func New(cfg *config.Config, log *slog.Logger, metrics *telemetry.Metrics, version string) (s *Service, err error) {
+	if err := registry.Check(cfg); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	s = &Service{cfg: cfg, log: log, metrics: metrics, version: version}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+	s.env, err = normalize.NewEnv(normalize.Options{
+		PreserveOriginal:    cfg.Normalize.PreserveOriginal,
+		KeepDuplicateFields: cfg.Normalize.KeepDuplicateFields,
+		GeoIPDir:            cfg.Normalize.GeoIPDir,
+		AccountID:           cfg.Normalize.AccountID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("normalize: %w", err)
+	}
+	sinkNames := make([]string, len(cfg.Sinks))
+	for i, c := range cfg.Sinks {
+		sinkNames[i] = c.Name
+	}
+	s.queue, err = queue.Open(queue.Options{
+		Dir:          filepath.Join(cfg.DataDir, "queue"),
+		Readers:      sinkNames, // every sink's cursor holds back deletion from the start
+		MaxBytes:     int64(cfg.Queue.MaxBytes),
+		SegmentBytes: int64(cfg.Queue.SegmentBytes),
+		Metrics:      metrics,
+		Logger:       log.With("component", "queue"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	s.dead, err = deadletter.Open(filepath.Join(cfg.DataDir, "deadletter"))
+	if err != nil {
+		return nil, err
+	}
+	s.pipe = pipeline.New(pipeline.Options{Queue: s.queue, Env: s.env, DeadLetters: s.dead, Metrics: metrics, Logger: log})
+
+	for _, c := range cfg.Sinks {
+		f, scfg, _ := registry.DecodeSink(c) // checked above
+		sk, err := f.Build(c.Name, scfg, sink.Deps{Logger: log.With("sink", c.Name), Metrics: metrics, DataDir: cfg.DataDir})
+		if err != nil {
+			return nil, fmt.Errorf("sink %q: %w", c.Name, err)
+		}
+		s.sinks = append(s.sinks, sk)
+		if e, ok := sk.(search.Engine); ok && s.engine == nil {
+			s.engine = e // the first searchable sink serves the UI and API
+		}
+	}
+	for _, c := range cfg.Sources {
+		f, scfg, _ := registry.DecodeSource(c)
+		src, err := f.Build(c.Name, scfg, source.Deps{
+			Logger: log.With("source", c.Name), Metrics: metrics, DataDir: cfg.DataDir,
+			Datasets: normalize.Resolve,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("source %q: %w", c.Name, err)
+		}
+		s.sources = append(s.sources, src)
+	}
+	return s, nil
+}
+
+// Engine returns the store that serves searches, or nil.
+func (s *Service) Engine() search.Engine { return s.engine }
+
+// HTTPAddr returns the UI/API address once started ("" when disabled).
+func (s *Service) HTTPAddr() string { return s.httpAddr }
+
+// Sources returns the built sources (the demo needs the receiver's address).
+func (s *Service) Sources() []source.Source { return s.sources }
+
+// Start runs sink loops, the HTTP server and then the sources, so nothing
+// is accepted before it can be stored.
+func (s *Service) Start(ctx context.Context) error {
+	sinkCtx, cancel := context.WithCancel(context.Background())
+	s.sinkCancel = cancel
+	for _, sk := range s.sinks {
+		s.sinkWG.Add(1)
+		go func() {
+			defer s.sinkWG.Done()
+			if err := s.pipe.RunSink(sinkCtx, sk); err != nil {
+				s.log.Error("sink stopped", "sink", sk.Name(), "err", err)
+			}
+		}()
+	}
+	bgCtx, bgCancel := context.WithCancel(context.Background())
+	s.bgCancel = bgCancel
+	for _, sk := range s.sinks {
+		if r, ok := sk.(interface {
+			RunRetention(context.Context, time.Duration)
+		}); ok {
+			go r.RunRetention(bgCtx, time.Hour)
+		}
+	}
+	if s.cfg.HTTP.Listen != "" {
+		ln, err := net.Listen("tcp", s.cfg.HTTP.Listen)
+		if err != nil {
+			return fmt.Errorf("http listen %s: %w", s.cfg.HTTP.Listen, err)
+		}
+		s.httpAddr = ln.Addr().String()
+		opts := api.Options{
+			Metrics: s.metrics, Logger: s.log.With("component", "api"), Version: s.version,
+			Ready: s.readyErr,
+		}
+		if s.engine != nil {
+			opts.Engine = s.engine
+			if d, ok := s.engine.(interface {
+				Datasets(context.Context) ([]search.Count, error)
+			}); ok {
+				opts.Datasets = d.Datasets
+			}
+		}
+		s.httpSrv = &http.Server{Handler: api.NewHandler(opts), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("http server stopped", "err", err)
+			}
+		}()
+	}
+	for _, src := range s.sources {
+		if err := src.Start(ctx, s.pipe); err != nil {
+			return fmt.Errorf("source %q: %w", src.Name(), err)
+		}
+	}
+	s.ready.Store(true)
+	return nil
+}
+
+func (s *Service) readyErr() error {
+	if !s.ready.Load() {
+		return errors.New("not ready: starting or shutting down")
+	}
+	return nil
+}
+
+// Shutdown stops accepting input, lets the sinks commit what is queued
+// (until ctx ends), then closes everything. What the sinks could not commit
+// in time stays in the durable queue for the next start.
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.ready.Store(false)
+	var errs []error
+	for _, src := range s.sources {
+		if err := src.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("source %q: %w", src.Name(), err))
+		}
+	}
+	if err := s.pipe.Drain(ctx); err != nil {
+		s.log.Warn("shutdown deadline reached before sinks caught up; the rest stays queued", "err", err)
+	}
+	if s.httpSrv != nil {
+		shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = s.httpSrv.Shutdown(shutCtx)
+		cancel()
+	}
+	errs = append(errs, s.closeAll())
+	return errors.Join(errs...)
+}
+
+// closeAll stops the loops and closes every opened part, in reverse order.
+func (s *Service) closeAll() error {
+	var errs []error
+	s.closeOnce.Do(func() {
+		if s.bgCancel != nil {
+			s.bgCancel()
+		}
+		if s.sinkCancel != nil {
+			s.sinkCancel()
+		}
+		if s.queue != nil {
+			errs = append(errs, s.queue.Close())
+		}
+		s.sinkWG.Wait()
+		for _, sk := range s.sinks {
+			errs = append(errs, sk.Close())
+		}
+		if s.dead != nil {
+			errs = append(errs, s.dead.Close())
+		}
+		if s.env != nil {
+			errs = append(errs, s.env.Close())
+		}
+	})
+	return errors.Join(errs...)
+}

@@ -1,0 +1,20 @@
+package sim
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+func TestScratch(t *testing.T) {
+	g, err := NewGenerator("http_requests", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b []byte
+	ts := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i := 0; i < 200000; i++ {
+		b = g.Append(b, ts.Add(time.Duration(i)*time.Millisecond*37), nil)
+	}
+	os.WriteFile("/tmp/http.ndjson", b, 0o644)
+}

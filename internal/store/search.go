@@ -1,0 +1,284 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/flarehose/flarehose/internal/search"
+)
+
+// Limits on requests.
+const (
+	DefaultLimit  = 100
+	MaxLimit      = 10000
+	MaxBuckets    = 2000
+	defaultBucket = 60
+)
+
+// Search returns a page of matching events, newest first unless r.Asc, and
+// the total number of matches.
+func (s *Store) Search(ctx context.Context, r search.Request) (*search.Result, error) {
+	if err := s.acquire(); err != nil {
+		return nil, err
+	}
+	defer s.release()
+	start := time.Now()
+	limit := r.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	if limit > MaxLimit {
+		return nil, badQuery("limit %d is above the maximum %d", limit, MaxLimit)
+	}
+	if r.Offset < 0 {
+		return nil, badQuery("offset must not be negative")
+	}
+	where, args, err := s.sc.where(r)
+	if err != nil {
+		return nil, err
+	}
+	res := &search.Result{Hits: []search.Hit{}}
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE "+where, args...).Scan(&res.Total); err != nil {
+		return nil, s.queryErr(ctx, err)
+	}
+	if res.Total > int64(r.Offset) {
+		order := "ts DESC, id DESC"
+		if r.Asc {
+			order = "ts ASC, id ASC"
+		}
+		q := "SELECT ts, dataset, id, CAST(doc AS VARCHAR) FROM events WHERE " + where +
+			" ORDER BY " + order + " LIMIT ? OFFSET ?"
+		rows, err := s.db.QueryContext(ctx, q, append(args, limit, r.Offset)...)
+		if err != nil {
+			return nil, s.queryErr(ctx, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h search.Hit
+			var ds, id, doc sql.NullString
+			if err := rows.Scan(&h.Time, &ds, &id, &doc); err != nil {
+				return nil, s.queryErr(ctx, err)
+			}
+			h.Time = h.Time.UTC()
+			h.Dataset, h.ID = ds.String, id.String
+			if doc.Valid {
+				h.Doc = json.RawMessage(doc.String)
+			} else {
+				h.Doc = json.RawMessage("null")
+			}
+			res.Hits = append(res.Hits, h)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, s.queryErr(ctx, err)
+		}
+	}
+	res.Took = float64(time.Since(start).Microseconds()) / 1000
+	return res, nil
+}
+
+// bucketSteps are the histogram widths offered, smallest first.
+var bucketSteps = []time.Duration{
+	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second, 30 * time.Second,
+	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour,
+	24 * time.Hour, 2 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 30 * 24 * time.Hour,
+	90 * 24 * time.Hour, 365 * 24 * time.Hour,
+}
+
+// bucketWidth picks the smallest step that covers span in at most n buckets.
+func bucketWidth(span time.Duration, n int) time.Duration {
+	for _, st := range bucketSteps {
+		if span <= st*time.Duration(n) {
+			return st
+		}
+	}
+	// Beyond the table: whole years.
+	w := bucketSteps[len(bucketSteps)-1]
+	for span > w*time.Duration(n) {
+		w *= 2
+	}
+	return w
+}
+
+// Histogram counts matching events per time bucket. The width comes from
+// r.Since..r.Until (or, when open, the matching events' own range) so that
+// about `buckets` bars result; buckets start at multiples of the width since
+// the Unix epoch (UTC). Empty buckets inside the range are returned with
+// count 0.
+func (s *Store) Histogram(ctx context.Context, r search.Request, buckets int) ([]search.Bucket, time.Duration, error) {
+	if err := s.acquire(); err != nil {
+		return nil, 0, err
+	}
+	defer s.release()
+	if buckets <= 0 {
+		buckets = defaultBucket
+	}
+	if buckets > MaxBuckets {
+		buckets = MaxBuckets
+	}
+	where, args, err := s.sc.where(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	from, to := r.Since, r.Until
+	if from.IsZero() || to.IsZero() {
+		var lo, hi sql.NullTime
+		if err := s.db.QueryRowContext(ctx, "SELECT min(ts), max(ts) FROM events WHERE "+where, args...).Scan(&lo, &hi); err != nil {
+			return nil, 0, s.queryErr(ctx, err)
+		}
+		if !lo.Valid {
+			return []search.Bucket{}, bucketWidth(to.Sub(from), buckets), nil
+		}
+		if from.IsZero() {
+			from = lo.Time
+		}
+		if to.IsZero() {
+			to = hi.Time.Add(time.Microsecond) // Until is exclusive
+		}
+	}
+	if !to.After(from) {
+		return []search.Bucket{}, time.Second, nil
+	}
+	width := bucketWidth(to.Sub(from), buckets)
+	wus := width.Microseconds()
+	rows, err := s.db.QueryContext(ctx,
+		"SELECT epoch_us(ts) // ? AS b, count(*) FROM events WHERE "+where+" GROUP BY b ORDER BY b",
+		append([]any{wus}, args...)...)
+	if err != nil {
+		return nil, 0, s.queryErr(ctx, err)
+	}
+	defer rows.Close()
+	counts := map[int64]int64{}
+	for rows.Next() {
+		var b, c int64
+		if err := rows.Scan(&b, &c); err != nil {
+			return nil, 0, s.queryErr(ctx, err)
+		}
+		counts[b] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, s.queryErr(ctx, err)
+	}
+	first := floorDiv(from.UnixMicro(), wus)
+	last := floorDiv(to.UnixMicro()-1, wus)
+	out := make([]search.Bucket, 0, last-first+1)
+	for b := first; b <= last; b++ {
+		out = append(out, search.Bucket{Start: microsToTime(b * wus), Count: counts[b]})
+	}
+	return out, width, nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// Top returns the most frequent values of field among matching events,
+// most frequent first (ties by value). For a list field (event.category)
+// each element counts. Values of a field outside the typed columns are read
+// from the document: an array there counts as its JSON text.
+func (s *Store) Top(ctx context.Context, r search.Request, field string, limit int) ([]search.Count, error) {
+	if err := s.acquire(); err != nil {
+		return nil, err
+	}
+	defer s.release()
+	if limit <= 0 {
+		limit = 10
+	}
+	if limit > MaxLimit {
+		return nil, badQuery("limit %d is above the maximum %d", limit, MaxLimit)
+	}
+	ref, err := s.sc.resolve(field)
+	if err != nil {
+		return nil, err
+	}
+	where, args, err := s.sc.where(r)
+	if err != nil {
+		return nil, err
+	}
+	var q string
+	switch ref.kind {
+	case kList:
+		q = "SELECT v, count(*) AS c FROM (SELECT unnest(" + ref.col + ") AS v FROM events WHERE " + where + ") GROUP BY v"
+	case kJSON:
+		q = "SELECT " + jsonScalar(ref.col) + " AS v, count(*) AS c FROM events WHERE " + where + " GROUP BY v"
+	case kString, kIP:
+		q = "SELECT " + ref.col + " AS v, count(*) AS c FROM events WHERE " + where + " GROUP BY v"
+	default: // numbers, time: group on the typed value, print it as text
+		q = "SELECT CAST(g AS VARCHAR) AS v, c FROM (SELECT " + ref.col + " AS g, count(*) AS c FROM events WHERE " + where + " GROUP BY g)"
+	}
+	q = "SELECT v, c FROM (" + q + ") WHERE v IS NOT NULL ORDER BY c DESC, v LIMIT ?"
+	rows, err := s.db.QueryContext(ctx, q, append(args, limit)...)
+	if err != nil {
+		return nil, s.queryErr(ctx, err)
+	}
+	defer rows.Close()
+	out := []search.Count{}
+	for rows.Next() {
+		var c search.Count
+		if err := rows.Scan(&c.Value, &c.Count); err != nil {
+			return nil, s.queryErr(ctx, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.queryErr(ctx, err)
+	}
+	return out, nil
+}
+
+// Datasets counts events per dataset, over all time, largest first.
+func (s *Store) Datasets(ctx context.Context) ([]search.Count, error) {
+	if err := s.acquire(); err != nil {
+		return nil, err
+	}
+	defer s.release()
+	rows, err := s.db.QueryContext(ctx, "SELECT dataset, count(*) AS c FROM events GROUP BY dataset ORDER BY c DESC, dataset")
+	if err != nil {
+		return nil, s.queryErr(ctx, err)
+	}
+	defer rows.Close()
+	out := []search.Count{}
+	for rows.Next() {
+		var c search.Count
+		var ds sql.NullString
+		if err := rows.Scan(&ds, &c.Count); err != nil {
+			return nil, s.queryErr(ctx, err)
+		}
+		c.Value = ds.String
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.queryErr(ctx, err)
+	}
+	return out, nil
+}
+
+// ErrQueryFailed is returned when the database fails a query that passed
+// translation. The DuckDB message (which quotes SQL) goes to the log only.
+var ErrQueryFailed = errors.New("store: query failed")
+
+func (s *Store) queryErr(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("store: query: %w", ctxErr)
+	}
+	s.log.Error("store: query failed", "err", err)
+	kind := "error"
+	var de *duckdb.Error
+	if errors.As(err, &de) {
+		if k, _, ok := strings.Cut(de.Msg, ":"); ok && len(k) < 40 {
+			kind = k
+		}
+	}
+	return fmt.Errorf("%w (%s; details in the log)", ErrQueryFailed, kind)
+}

@@ -1,0 +1,46 @@
+package store
+
+import (
+	"errors"
+	"path/filepath"
+	"time"
+
+	"github.com/flarehose/flarehose/internal/config"
+	"github.com/flarehose/flarehose/internal/sink"
+)
+
+// SinkConfig is the `type: duckdb` sink section of the configuration.
+type SinkConfig struct {
+	// Path of the DuckDB file; relative paths are inside the data directory.
+	Path string `yaml:"path"`
+	// Retention deletes events older than this (e.g. 30d); 0 keeps everything.
+	Retention config.Duration `yaml:"retention"`
+}
+
+// DefaultFile is the store's file name inside the data directory.
+const DefaultFile = "flarehose.duckdb"
+
+// DefaultSinkConfig returns the defaults: <data_dir>/flarehose.duckdb, 30 days.
+func DefaultSinkConfig() *SinkConfig {
+	return &SinkConfig{Path: DefaultFile, Retention: config.Duration(30 * 24 * time.Hour)}
+}
+
+// Validate checks the section.
+func (c *SinkConfig) Validate() error {
+	if c.Path == "" {
+		return errors.New("path must not be empty")
+	}
+	if c.Retention < 0 {
+		return errors.New("retention must not be negative")
+	}
+	return nil
+}
+
+// NewSink opens the store as a sink; it also serves searches (search.Engine).
+func NewSink(name string, c SinkConfig, d sink.Deps) (*Store, error) {
+	path := c.Path
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(d.DataDir, path)
+	}
+	return Open(Options{Path: path, Retention: c.Retention.D(), Metrics: d.Metrics, Logger: d.Logger})
+}
