@@ -52,6 +52,9 @@ lost into an embedded DuckDB store or Elasticsearch/OpenSearch.`,
 	root.AddCommand(
 		newVersionCmd(s),
 		newNormalizeCmd(s),
+		newServeCmd(s),
+		newValidateCmd(s),
+		newSearchCmd(s),
 	)
 	return root
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/flarehose/flarehose/internal/api"
 	"github.com/flarehose/flarehose/internal/config"
 	"github.com/flarehose/flarehose/internal/search"
+	"github.com/flarehose/flarehose/internal/service"
 	"github.com/flarehose/flarehose/internal/store"
 )
 
@@ -94,6 +95,9 @@ func runSearch(ctx context.Context, s streams, f searchFlags, q string) error {
 		res, err = searchLocal(ctx, filepath.Join(dataDir, store.DefaultFile), req)
 		if errors.Is(err, store.ErrLocked) {
 			server = "http://" + cfg.HTTP.Listen
+			if b, rerr := os.ReadFile(filepath.Join(dataDir, service.AddrFile)); rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
+				server = "http://" + strings.TrimSpace(string(b))
+			}
 		} else if err != nil {
 			return err
 		}

@@ -44,6 +44,10 @@ type Delivery struct {
 	Origin   string    // where it came from: remote address, object key, URL
 	Received time.Time // when the source received it
 	Body     []byte    // decompressed payload, normally NDJSON
+	// FirstLine is the line number of Body's first line within the whole
+	// upload or object (1-based; 0 means 1), for sources that hand a large
+	// upload on in chunks, so dead letters name the real line.
+	FirstLine int
 }
 
 // Result says what became of a delivery's records.

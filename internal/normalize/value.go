@@ -329,6 +329,18 @@ func (r *Rec) applyField(f *cfield, v *fastjson.Value) {
 		if f.Type == Keyword && f.custom.Valid() && !r.claimed(f.custom) {
 			r.assign(f.custom, off, off)
 		}
+		// "N/A" is only dropped by Elastic's final cleanup: related.* and
+		// enrichments saw it before (and lists keep it).
+		if v.Type() == fastjson.TypeString && (f.related != NoRelated || f.enrich != nil) {
+			if sb, _ := v.StringBytes(); len(sb) > 0 {
+				if f.related != NoRelated {
+					r.AddRelated(f.related, b2s(sb))
+				}
+				if f.enrich != nil {
+					f.enrich(r, b2s(sb))
+				}
+			}
+		}
 		return
 	case convFail:
 		r.AddError(fmt.Sprintf("%s: cannot convert %s to %s", f.Src, describe(v), f.Type))

@@ -57,8 +57,8 @@ func New(o Options) *Pipeline {
 // worker holds per-goroutine buffers, reused across deliveries.
 type worker struct {
 	n     *normalize.Normalizer
-	arena []byte   // documents of the current delivery, back to back
-	ends  []int    // end offset of each document in arena
+	arena []byte // documents of the current delivery, back to back
+	ends  []int  // end offset of each document in arena
 	meta  []normalize.Meta
 	batch event.Batch
 	entry []byte // the encoded queue entry
@@ -75,9 +75,11 @@ func (p *Pipeline) Consume(ctx context.Context, d *event.Delivery) (event.Result
 	w := p.workers.Get().(*worker)
 	defer p.putWorker(w)
 	w.arena, w.ends, w.meta, w.dead = w.arena[:0], w.ends[:0], w.meta[:0], w.dead[:0]
+	lineBase := max(d.FirstLine, 1) - 1
 
 	err := decode.Lines(d.Body, p.o.MaxLineBytes, func(lineNo int, line []byte, lineErr error) error {
 		res.Records++
+		lineNo += lineBase
 		if lineErr != nil {
 			w.dead = append(w.dead, p.deadLetter(d, dataset, lineNo, line, "too_large", lineErr))
 			return nil

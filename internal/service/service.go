@@ -29,6 +29,10 @@ import (
 	"github.com/flarehose/flarehose/internal/telemetry"
 )
 
+// AddrFile, in the data directory, holds the UI/API address of the running
+// service, so `flarehose search` can reach it while the store is held.
+const AddrFile = "server.addr"
+
 // Service is a configured, not yet started, flarehose.
 type Service struct {
 	cfg     *config.Config
@@ -174,6 +178,10 @@ func (s *Service) Start(ctx context.Context) error {
 				opts.Datasets = d.Datasets
 			}
 		}
+		// Tell `flarehose search` where to go while we hold the store.
+		if err := os.WriteFile(filepath.Join(s.cfg.DataDir, AddrFile), []byte(s.httpAddr+"\n"), 0o640); err != nil {
+			s.log.Warn("cannot record the server address for flarehose search", "err", err)
+		}
 		s.httpSrv = &http.Server{Handler: api.NewHandler(opts), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -212,6 +220,7 @@ func (s *Service) Shutdown(ctx context.Context) error {
 		s.log.Warn("shutdown deadline reached before sinks caught up; the rest stays queued", "err", err)
 	}
 	if s.httpSrv != nil {
+		_ = os.Remove(filepath.Join(s.cfg.DataDir, AddrFile))
 		shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = s.httpSrv.Shutdown(shutCtx)
 		cancel()

@@ -1004,8 +1004,8 @@ func (tr *traffic) evaluate(r *request) {
 		r.wafRCE = 30 + rnd.IntN(40)
 	}
 	v := r.v
-	if r.sub || v == nil {
-		return
+	if r.sub || r.redirect || v == nil {
+		return // Always Use HTTPS redirects before the security phases run
 	}
 	zr := &r.z.rules
 	add := func(ru *rule, a action) bool {
@@ -1047,7 +1047,7 @@ func (tr *traffic) evaluate(r *request) {
 	if zr.xmlrpc != nil && string(r.path) == "/xmlrpc.php" && add(zr.xmlrpc, actBlock) {
 		return
 	}
-	if zr.wpAdmin != nil && bytes.HasPrefix(r.path, []byte("/wp-admin")) && r.country() != "us" && r.country() != "gb" && add(zr.wpAdmin, actManagedChallenge) {
+	if zr.wpAdmin != nil && bytes.HasPrefix(r.path, []byte("/wp-admin")) && string(r.path) != "/wp-admin/admin-ajax.php" && r.country() != "us" && r.country() != "gb" && add(zr.wpAdmin, actManagedChallenge) {
 		return
 	}
 	if zr.botLogin != nil && (r.class == epLogin || r.label == "cf-check-out") && r.botScore < 30 && r.botCat == "" && add(zr.botLogin, actManagedChallenge) {

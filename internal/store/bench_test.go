@@ -126,13 +126,23 @@ FROM (
 
 func BenchmarkSearch(b *testing.B) {
 	n := benchRows()
-	dir := b.TempDir()
-	s, err := Open(Options{Path: filepath.Join(dir, "bench.duckdb")})
+	// FLAREHOSE_BENCH_DB keeps the synthetic store in that file and reuses
+	// it on the next run (useful for 10^7 rows).
+	path := os.Getenv("FLAREHOSE_BENCH_DB")
+	reuse := false
+	if path == "" {
+		path = filepath.Join(b.TempDir(), "bench.duckdb")
+	} else if _, err := os.Stat(path); err == nil {
+		reuse = true
+	}
+	s, err := Open(Options{Path: path})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	fillSynthetic(b, s, n)
+	if !reuse {
+		fillSynthetic(b, s, n)
+	}
 	ctx := context.Background()
 	t0 := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	hour := search.Request{Since: t0.Add(80 * time.Hour), Until: t0.Add(81 * time.Hour)}

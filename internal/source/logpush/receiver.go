@@ -407,7 +407,7 @@ func (rv *Receiver) readAndConsume(r *http.Request, rc *http.ResponseController,
 		// in the background once the body is done, and a deadline firing
 		// there would cancel the request context under the consumer.
 		_ = rc.SetReadDeadline(time.Time{})
-		d := &event.Delivery{Dataset: o.dataset, Source: rv.name, Origin: r.RemoteAddr, Received: t0, Body: ch.Data}
+		d := &event.Delivery{Dataset: o.dataset, Source: rv.name, Origin: r.RemoteAddr, Received: t0, Body: ch.Data, FirstLine: o.records + 1}
 		if _, err := next.Consume(r.Context(), d); err != nil {
 			return rv.consumeFailed(r, o, err)
 		}
