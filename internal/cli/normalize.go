@@ -64,11 +64,6 @@ Known datasets: ` + strings.Join(normalize.Datasets(), ", "),
 			if err != nil {
 				return usageError{err}
 			}
-			defer func() {
-				for _, in := range inputs {
-					in.close()
-				}
-			}()
 			env, err := normalize.NewEnv(opts)
 			if err != nil {
 				return usageError{err}
@@ -103,18 +98,11 @@ Known datasets: ` + strings.Join(normalize.Datasets(), ", "),
 
 type input struct {
 	name string
-	r    io.Reader
-	f    *os.File // nil for standard input
+	r    io.Reader // standard input; nil for a file, opened when its turn comes
 }
 
-func (in input) close() {
-	if in.f != nil {
-		in.f.Close()
-	}
-}
-
-// openInputs opens every file up front, so an unreadable one is a usage
-// error before any output.
+// openInputs checks every file up front (so an unreadable one is a usage
+// error before any output) without keeping them all open.
 func openInputs(args []string, stdin io.Reader) ([]input, error) {
 	if len(args) == 0 {
 		return []input{{name: "<stdin>", r: stdin}}, nil
@@ -131,17 +119,12 @@ func openInputs(args []string, stdin io.Reader) ([]input, error) {
 			if st, err = f.Stat(); err == nil && st.IsDir() {
 				err = errors.New("is a directory")
 			}
-			if err != nil {
-				f.Close()
-			}
+			f.Close()
 		}
 		if err != nil {
-			for _, in := range ins {
-				in.close()
-			}
 			return nil, fmt.Errorf("cannot read %s: %w", a, unwrapPath(err))
 		}
-		ins = append(ins, input{name: a, r: f, f: f})
+		ins = append(ins, input{name: a})
 	}
 	return ins, nil
 }
@@ -161,10 +144,27 @@ type normalizeRun struct {
 	errw    io.Writer
 	buf     []byte
 	bad     int
+
+	raw, unzipped *bufio.Reader // reused for every input
 }
 
 func (run *normalizeRun) input(in input) error {
-	src := bufio.NewReaderSize(in.r, 1<<20)
+	r := in.r
+	if r == nil {
+		f, err := os.Open(in.name)
+		if err != nil {
+			run.bad++
+			fmt.Fprintf(run.errw, "%s: %v\n", in.name, unwrapPath(err))
+			return nil
+		}
+		defer f.Close()
+		r = f
+	}
+	if run.raw == nil {
+		run.raw, run.unzipped = bufio.NewReaderSize(r, 1<<20), bufio.NewReaderSize(nil, 1<<20)
+	}
+	run.raw.Reset(r)
+	src := run.raw
 	if magic, _ := src.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(src)
 		if err != nil {
@@ -173,7 +173,8 @@ func (run *normalizeRun) input(in input) error {
 			return nil
 		}
 		defer zr.Close()
-		src = bufio.NewReaderSize(zr, 1<<20)
+		run.unzipped.Reset(zr)
+		src = run.unzipped
 	}
 	lr := lineReader{r: src, max: maxLineBytes}
 	for lineNo := 1; ; lineNo++ {

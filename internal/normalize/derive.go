@@ -70,7 +70,7 @@ func (u URLSlots) URIParts(r *Rec, raw string) bool {
 // SetLower), version "1.1".
 func SplitProtocol(v string) (name, version string, ok bool) {
 	i := strings.IndexByte(v, '/')
-	if i < 0 || strings.ContainsAny(v, "\n\r") {
+	if i < 0 || hasNewline(v) {
 		return "", "", false
 	}
 	return v[:i], v[i+1:], true
@@ -81,8 +81,18 @@ func SplitProtocol(v string) (name, version string, ok bool) {
 // use SetLower), version "1.3".
 func SplitTLS(v string) (protocol, version string, ok bool) {
 	i := strings.IndexByte(v, 'v')
-	if i < 0 || strings.ContainsAny(v, "\n\r") {
+	if i < 0 || hasNewline(v) {
 		return "", "", false
 	}
 	return v[:i], v[i+1:], true
+}
+
+// hasNewline: grok's DATA (.*?) does not match line breaks.
+func hasNewline(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\n' || v[i] == '\r' {
+			return true
+		}
+	}
+	return false
 }

@@ -24,7 +24,7 @@
 // # Adding a dataset
 //
 // Every dataset is one file, ds_<cloudflare name>.go, holding a Dataset
-// value registered from init (see ds_http_requests.go). To add one:
+// value listed in datasetList in registry.go (see ds_http_requests.go). To add one:
 //
 //  1. Read Elastic's pipeline, elastic/integrations
 //     packages/cloudflare_logpush/data_stream/<stream>/elasticsearch/ingest_pipeline/default.yml,

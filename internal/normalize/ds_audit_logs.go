@@ -7,7 +7,6 @@ import "github.com/valyala/fastjson"
 // pipeline. related.user holds the actor and owner ids, as in the pipeline
 // version the conformance fixtures were made with (newer Elastic versions
 // also add the actor's email).
-func init() { Register(auditLogs) }
 
 var auditLogs = &Dataset{
 	Name:     "audit_logs",

@@ -3,7 +3,6 @@ package normalize
 // firewall_events (zone and account) → cloudflare_logpush.firewall_event.
 // Mirrors Elastic's packages/cloudflare_logpush/data_stream/firewall_event
 // ingest pipeline (ECS 9.3.0).
-func init() { Register(firewallEvents) }
 
 var firewallEvents = &Dataset{
 	Name:    "firewall_events",

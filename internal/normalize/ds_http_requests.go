@@ -5,7 +5,6 @@ import "strings"
 // http_requests (zone) → cloudflare_logpush.http_request.
 // Mirrors Elastic's packages/cloudflare_logpush/data_stream/http_request
 // ingest pipeline (ECS 9.3.0).
-func init() { Register(httpRequests) }
 
 var httpRequests = &Dataset{
 	Name:     "http_requests",
@@ -182,24 +181,29 @@ func deriveHTTPRequests(s *Schema) DeriveFunc {
 			// path that never exists, so the fallback is always "http".
 			sch = "http"
 		}
-		r.SetString(u.Scheme, sch)
 		h, _ := r.String(host)
-		r.SetString(u.Domain, h)
-		if p, ok := r.String(path); ok {
-			r.SetString(u.Path, p)
-		}
-		if q, ok := r.String(query); ok {
-			r.SetString(u.Query, q)
-		}
+		// uri_parts on scheme://host + ClientRequestURI (or the URI itself
+		// when it is not a path) replaces the url object the set processors
+		// built from scheme, host, path and query; those only remain when
+		// there is no URI to parse.
+		parsed := false
 		if ru, ok := r.String(uri); ok {
 			switch {
-			case strings.HasPrefix(ru, "/"):
-				if h != "" {
-					r.scratch = append(append(append(append(r.scratch[:0], sch...), "://"...), h...), ru...)
-					u.URIParts(r, b2s(r.scratch))
-				}
-			default:
-				u.URIParts(r, ru)
+			case !strings.HasPrefix(ru, "/"):
+				parsed = u.URIParts(r, ru)
+			case h != "":
+				r.scratch = append(append(append(append(r.scratch[:0], sch...), "://"...), h...), ru...)
+				parsed = u.URIParts(r, b2s(r.scratch))
+			}
+		}
+		if !parsed {
+			r.SetString(u.Scheme, sch)
+			r.SetString(u.Domain, h)
+			if p, ok := r.String(path); ok {
+				r.SetString(u.Path, p)
+			}
+			if q, ok := r.String(query); ok {
+				r.SetString(u.Query, q)
 			}
 		}
 		if p, ok := r.String(proto); ok {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -19,6 +20,17 @@ func TestHostileInput(t *testing.T) {
 	}
 	deepArr := func(n int) string {
 		return `{"BotTags":` + strings.Repeat(`[`, n) + `"x"` + strings.Repeat(`]`, n) + `}`
+	}
+	wide := func(n int) string {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(`"k` + strconv.Itoa(i) + `":1`)
+		}
+		return b.String() + "}"
 	}
 	cases := []struct {
 		name, ds, line, reason string
@@ -45,6 +57,7 @@ func TestHostileInput(t *testing.T) {
 		{"1e400", "audit_logs", `{"Metadata":{"x":1e400}}`, "bad_number"},
 		{"leading plus", "audit_logs", `{"Metadata":{"x":+1}}`, "bad_number"},
 		{"double dot", "audit_logs", `{"NewValue":{"x":1.2.3}}`, "bad_number"},
+		{"wide", "http_requests", wide(50000), "too_many_fields"},
 		{"duplicate known", "http_requests", `{"RayID":"a","ClientIP":"192.0.2.1","RayID":"b"}`, "duplicate_key"},
 		{"duplicate unknown", "http_requests", `{"Foo":1,"Foo":2}`, "duplicate_key"},
 		{"duplicate nested", "audit_logs", `{"Metadata":{"a":1,"b":2,"a":3}}`, "duplicate_key"},
@@ -115,7 +128,11 @@ func TestSloppyStringsGiveValidJSON(t *testing.T) {
 
 // FuzzNormalize* feed arbitrary records to each dataset: Normalize must
 // not panic, must return valid JSON (without duplicate keys) whenever it
-// returns no error, and must leave dst untouched otherwise.
+// returns no error, and must leave dst untouched otherwise. Every mutated
+// user agent is a user agent cache miss (a full regex pass, milliseconds),
+// so keep minimization short:
+//
+//	go test ./internal/normalize -run - -fuzz FuzzNormalizeHTTPRequests -fuzztime 15s -fuzzminimizetime 1s
 func FuzzNormalizeHTTPRequests(f *testing.F)   { fuzzDataset(f, "http_requests") }
 func FuzzNormalizeFirewallEvents(f *testing.F) { fuzzDataset(f, "firewall_events") }
 func FuzzNormalizeAuditLogs(f *testing.F)      { fuzzDataset(f, "audit_logs") }

@@ -57,7 +57,7 @@ type Env struct {
 // NewEnv prepares an Env; it opens the GeoIP databases when
 // opts.GeoIPDir is set. Close it when done.
 func NewEnv(opts Options) (*Env, error) {
-	compileAll()
+	reg := registry()
 	e := &Env{
 		opts:      opts,
 		maxRecord: opts.MaxRecordBytes,
@@ -71,7 +71,7 @@ func NewEnv(opts Options) (*Env, error) {
 	if e.maxField <= 0 {
 		e.maxField = DefaultMaxFieldBytes
 	}
-	for _, ds := range registry.datasets {
+	for _, ds := range reg.datasets {
 		e.unknown[ds.Name] = new(atomic.Uint64)
 	}
 	if opts.GeoIPDir != "" {
@@ -140,6 +140,7 @@ type Normalizer struct {
 	predict    []int32 // field index by position in the previous record (-1: unknown)
 	predictFor *Schema
 	uaFront    [uaFrontSize]*uaInfo
+	tc         timeCache
 }
 
 // NewNormalizer returns a normalizer using e.
@@ -222,7 +223,7 @@ func (n *Normalizer) normalize(s *Schema, raw []byte, dst []byte) ([]byte, Meta,
 		// field seen at this position last time before hashing the name.
 		i := int32(-1)
 		if pos < len(n.predict) {
-			if p := n.predict[pos]; p >= 0 && s.fields[p].Src == b2s(k) {
+			if p := n.predict[pos]; p >= 0 && s.srcs[p] == b2s(k) {
 				i = p
 			}
 		}

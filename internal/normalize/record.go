@@ -37,6 +37,7 @@ type Rec struct {
 	nest    ecsjson.Nester
 
 	body          []byte
+	keepDup       bool
 	tsNS          int64
 	hasTS         bool
 	forceOriginal bool
@@ -82,6 +83,7 @@ func (r *Rec) reset(s *Schema, body []byte) {
 	r.extras = r.extras[:0]
 	r.keys = r.keys[:0]
 	r.body = body
+	r.keepDup = r.n.env.opts.KeepDuplicateFields
 	r.tsNS, r.hasTS, r.forceOriginal = 0, false, false
 	r.unknown = 0
 	r.fail = nil
@@ -110,7 +112,7 @@ func (r *Rec) String(f FieldRef) (string, bool) {
 }
 
 // KeepDuplicates reports whether Elastic's duplicate custom fields are kept.
-func (r *Rec) KeepDuplicates() bool { return r.n.env.opts.KeepDuplicateFields }
+func (r *Rec) KeepDuplicates() bool { return r.keepDup }
 
 // AccountID is Options.AccountID.
 func (r *Rec) AccountID() string { return r.n.env.opts.AccountID }
@@ -286,19 +288,17 @@ func (r *Rec) finish() {
 
 // emit appends the nested JSON document.
 func (r *Rec) emit(dst []byte) []byte {
+	if len(r.extras) == 0 {
+		return r.emitFast(dst)
+	}
+	return r.emitMerged(dst)
+}
+
+// emitMerged writes the slots merged with the unknown fields, with the
+// general Nester (segment ids compared at run time).
+func (r *Rec) emitMerged(dst []byte) []byte {
 	s := r.s
 	r.nest.Begin(dst)
-	if len(r.extras) == 0 {
-		for _, id := range s.order {
-			sv := r.slots[id]
-			if sv.gen != r.gen || sv.end <= sv.off {
-				continue
-			}
-			sd := &s.slots[id]
-			r.nest.FieldIDs(sd.ids, sd.keys, r.arena[sv.off:sv.end])
-		}
-		return r.nest.End()
-	}
 	sortExtras(r.extras)
 	x := 0
 	for _, id := range s.order {
@@ -321,6 +321,46 @@ func (r *Rec) emit(dst []byte) []byte {
 		r.emitExtra(x)
 	}
 	return r.nest.End()
+}
+
+// emitFast is emit for records without unknown fields, in one tight loop.
+// Paths are sorted, so the prefix a leaf shares with the previous one
+// written is the minimum of the adjacent common prefixes in between: no
+// segment is compared at run time.
+func (r *Rec) emitFast(dst []byte) []byte {
+	s := r.s
+	buf := append(dst, '{')
+	arena := r.arena
+	depth, comma := 0, false
+	m := 1 << 30
+	for k, id := range s.order {
+		if l := int(s.adjLCP[k]); l < m {
+			m = l
+		}
+		sv := r.slots[id]
+		if sv.gen != r.gen || sv.end <= sv.off {
+			continue
+		}
+		sd := &s.slots[id]
+		last := len(sd.keys) - 1
+		common := min(m, depth, last)
+		for ; depth > common; depth-- {
+			buf = append(buf, '}')
+			comma = true
+		}
+		if comma {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, sd.open[common]...)
+		buf = append(buf, arena[sv.off:sv.end]...)
+		depth = last
+		comma = true
+		m = 1 << 30
+	}
+	for ; depth > 0; depth-- {
+		buf = append(buf, '}')
+	}
+	return append(buf, '}')
 }
 
 // emitExtra writes unknown field x: the namespace segments, then its key
@@ -347,9 +387,17 @@ func sortExtras(x []extra) {
 
 // ---- unknown fields ----
 
+// maxUnknownFields bounds the unknown fields of one record (Cloudflare's
+// datasets have at most a few hundred fields in all).
+const maxUnknownFields = 1000
+
 // addExtra keeps an unknown field under the namespace, snake_cased, with a
 // name that collides neither with the schema nor with other unknown fields.
 func (r *Rec) addExtra(src string, v *fastjson.Value) {
+	if len(r.extras) >= maxUnknownFields {
+		r.failf("too_many_fields", "more than %d fields the dataset does not know", maxUnknownFields)
+		return
+	}
 	for i := range r.extras {
 		if r.extras[i].src == src {
 			r.failf("duplicate_key", "duplicate field %q", src)

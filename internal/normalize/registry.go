@@ -7,57 +7,51 @@ import (
 	"sync"
 )
 
-// registry holds every dataset, registered from the ds_*.go init functions.
-var registry = struct {
-	sync.Mutex
+// datasetList is every dataset flarehose normalizes: one mapping file each
+// (ds_<name>.go). Adding a dataset = writing its file and listing it here.
+var datasetList = []*Dataset{
+	httpRequests,
+	firewallEvents,
+	auditLogs,
+}
+
+// registry indexes datasetList by every accepted name and holds the
+// compiled schemas; built once, on first use.
+type registryT struct {
 	datasets []*Dataset
 	names    map[string]*Dataset // every accepted name -> dataset
 	schemas  map[*Dataset]*Schema
-	compiled bool
-}{names: map[string]*Dataset{}, schemas: map[*Dataset]*Schema{}}
-
-// Register adds a dataset. It is called from init functions and panics on a
-// name clash (a programming error).
-func Register(ds *Dataset) {
-	registry.Lock()
-	defer registry.Unlock()
-	if registry.compiled {
-		panic("normalize: Register after first use")
-	}
-	names := append([]string{ds.Name, ds.Elastic}, ds.Aliases...)
-	for _, n := range names {
-		if n == "" {
-			continue
-		}
-		if other, ok := registry.names[n]; ok && other != ds {
-			panic(fmt.Sprintf("normalize: dataset name %q used by %s and %s", n, other.Name, ds.Name))
-		}
-		registry.names[n] = ds
-	}
-	registry.datasets = append(registry.datasets, ds)
 }
 
-// schemas compiles every registered dataset once.
-var compileAll = sync.OnceFunc(func() {
-	registry.Lock()
-	defer registry.Unlock()
-	registry.compiled = true
-	for _, ds := range registry.datasets {
-		registry.schemas[ds] = compile(ds)
+var registry = sync.OnceValue(func() *registryT {
+	r := &registryT{names: map[string]*Dataset{}, schemas: map[*Dataset]*Schema{}}
+	for _, ds := range datasetList {
+		for _, n := range append([]string{ds.Name, ds.Elastic}, ds.Aliases...) {
+			if n == "" {
+				continue
+			}
+			if other, ok := r.names[n]; ok && other != ds {
+				panic(fmt.Sprintf("normalize: dataset name %q used by %s and %s", n, other.Name, ds.Name)) // a bug in datasetList
+			}
+			r.names[n] = ds
+		}
+		r.datasets = append(r.datasets, ds)
+		r.schemas[ds] = compile(ds)
 	}
+	return r
 })
 
 func lookup(name string) (*Dataset, bool) {
-	ds, ok := registry.names[name]
+	names := registry().names
+	ds, ok := names[name]
 	if !ok {
-		ds, ok = registry.names[strings.ToLower(strings.TrimSpace(name))]
+		ds, ok = names[strings.ToLower(strings.TrimSpace(name))]
 	}
 	return ds, ok
 }
 
 func schemaOf(ds *Dataset) *Schema {
-	compileAll()
-	return registry.schemas[ds]
+	return registry().schemas[ds]
 }
 
 // Resolve maps a dataset name as Cloudflare (http_requests) or Elastic
@@ -83,8 +77,8 @@ func ElasticDataset(canonical string) string {
 
 // Datasets lists the canonical names of every known dataset, sorted.
 func Datasets() []string {
-	out := make([]string, 0, len(registry.datasets))
-	for _, ds := range registry.datasets {
+	out := make([]string, 0, len(datasetList))
+	for _, ds := range datasetList {
 		out = append(out, ds.Name)
 	}
 	sort.Strings(out)

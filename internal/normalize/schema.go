@@ -106,8 +106,8 @@ type Static struct {
 type DeriveFunc func(r *Rec)
 
 // Dataset is everything the normalizer knows about one Cloudflare dataset.
-// Each dataset lives in its own ds_<name>.go file and registers itself with
-// Register from an init function; see doc.go.
+// Each dataset lives in its own ds_<name>.go file and is listed in
+// datasetList (registry.go); see doc.go.
 type Dataset struct {
 	// Name is Cloudflare's dataset name, the canonical name (http_requests).
 	Name string
@@ -152,6 +152,9 @@ type slotDef struct {
 	segs []string
 	ids  []int32  // interned segment ids (equal id = equal segment)
 	keys [][]byte // segments encoded as JSON keys: "seg":
+	// open[c] is what writes the path once the first c segments are open:
+	// "seg_c":{ ... "seg_last": (one append per leaf).
+	open [][]byte
 }
 
 type cfield struct {
@@ -159,6 +162,7 @@ type cfield struct {
 	custom, ecs, copy SlotRef
 	enrich            enrichFunc
 	related           Related
+	extra             bool // has ECS/Copy, Related or Enrich: more than the custom slot to write
 }
 
 // Schema is a dataset compiled for the hot path: every output field has a
@@ -172,10 +176,12 @@ type Schema struct {
 	nsKeys  [][]byte
 	segIDs  map[string]int32
 	fields  []cfield
+	srcs    []string // fields[i].Src, compact for the name prediction
 	bySrc   map[string]int32
 	slots   []slotDef
 	byPath  map[string]int32
 	order   []int32 // slot ids in emission order
+	adjLCP  []int32 // adjLCP[k]: segments shared by the paths at order[k-1] and order[k]
 	derive  DeriveFunc
 	statics []staticVal
 	// reserved are the member names used by the schema directly under the
@@ -206,7 +212,15 @@ func (s *Schema) Slot(path string) SlotRef {
 	id := int32(len(s.slots))
 	segs := strings.Split(path, ".")
 	ids, keys := s.internSegs(segs)
-	s.slots = append(s.slots, slotDef{path: path, segs: segs, ids: ids, keys: keys})
+	open := make([][]byte, len(segs))
+	for c := range segs {
+		var b []byte
+		for i := c; i < len(segs)-1; i++ {
+			b = append(append(b, keys[i]...), '{')
+		}
+		open[c] = append(b, keys[len(segs)-1]...)
+	}
+	s.slots = append(s.slots, slotDef{path: path, segs: segs, ids: ids, keys: keys, open: open})
 	s.byPath[path] = id
 	return SlotRef{id: id}
 }
@@ -286,7 +300,9 @@ func compile(ds *Dataset) *Schema {
 		if f.Enrich != nil {
 			cf.enrich = f.Enrich.bind(s)
 		}
+		cf.extra = cf.ecs.Valid() || cf.copy.Valid() || cf.related != NoRelated || cf.enrich != nil
 		s.fields = append(s.fields, cf)
+		s.srcs = append(s.srcs, f.Src)
 	}
 	for i := Related(1); i < numRelated; i++ {
 		s.related[i] = s.Slot(relatedPaths[i])
@@ -320,6 +336,15 @@ func compile(ds *Dataset) *Schema {
 	slices.SortFunc(s.order, func(a, b int32) int {
 		return ecsjson.ComparePaths(s.slots[a].segs, s.slots[b].segs)
 	})
+	s.adjLCP = make([]int32, len(s.order))
+	for k := 1; k < len(s.order); k++ {
+		a, b := s.slots[s.order[k-1]].segs, s.slots[s.order[k]].segs
+		n := 0
+		for n < len(a) && n < len(b) && a[n] == b[n] {
+			n++
+		}
+		s.adjLCP[k] = int32(n)
+	}
 	for i := 0; i+1 < len(s.order); i++ {
 		a, b := s.slots[s.order[i]].segs, s.slots[s.order[i+1]].segs
 		if len(a) <= len(b) && slices.Equal(a, b[:len(a)]) {

@@ -343,6 +343,36 @@ func civilFromDays(z int64) (y, m, d int) {
 	return int(yy), m, d
 }
 
+// timeCache remembers the last second formatted: the records of a batch
+// are close in time, so most timestamps share it.
+type timeCache struct {
+	sec    int64
+	prefix [20]byte // `"2006-01-02T15:04:05`
+	ok     bool
+}
+
+// appendTimeMillisCached is appendTimeMillis through c.
+func appendTimeMillisCached(c *timeCache, dst []byte, ns int64) []byte {
+	sec := ns / 1e9
+	rem := ns % 1e9
+	if rem < 0 {
+		rem += 1e9
+		sec--
+	}
+	if !c.ok || c.sec != sec {
+		var tmp [32]byte
+		b := appendTimeMillis(tmp[:0], sec*1e9)
+		if len(b) != 27 { // `"` + 19 + `.000Z"`
+			return appendTimeMillis(dst, ns)
+		}
+		copy(c.prefix[:], b[:20])
+		c.sec, c.ok = sec, true
+	}
+	ms := int(rem / 1e6)
+	dst = append(dst, c.prefix[:]...)
+	return append(dst, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
+}
+
 // appendTimeMillis appends ns as "2006-01-02T15:04:05.000Z" (quoted).
 func appendTimeMillis(dst []byte, ns int64) []byte {
 	sec := ns / 1e9

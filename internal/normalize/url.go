@@ -39,11 +39,11 @@ func splitURI(s string) (scheme string, hasScheme bool, auth string, hasAuth boo
 		scheme, hasScheme = rest[:i], true
 		rest = rest[i+1:]
 	}
-	if strings.HasPrefix(rest, "//") {
+	if len(rest) >= 2 && rest[0] == '/' && rest[1] == '/' {
 		rest = rest[2:]
-		i := strings.IndexAny(rest, "/?")
-		if i < 0 {
-			i = len(rest)
+		i := 0
+		for i < len(rest) && rest[i] != '/' && rest[i] != '?' {
+			i++
 		}
 		auth, hasAuth = rest[:i], true
 		rest = rest[i:]

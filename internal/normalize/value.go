@@ -148,11 +148,20 @@ func validFiniteNumber(s string) bool {
 	if !ecsjson.ValidNumber(s) {
 		return false
 	}
-	if len(s) > 300 || strings.IndexAny(s, "eE") >= 0 {
+	if len(s) > 300 || hasExponent(s) {
 		f, err := strconv.ParseFloat(s, 64)
 		return err == nil && !math.IsInf(f, 0)
 	}
 	return true
+}
+
+func hasExponent(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 'e' || s[i] == 'E' {
+			return true
+		}
+	}
+	return false
 }
 
 // convStatus is the outcome of a typed conversion.
@@ -281,7 +290,7 @@ func (r *Rec) convertScalar(dst []byte, t Type, v *fastjson.Value) ([]byte, conv
 	case Timestamp:
 		if vt == fastjson.TypeNumber || vt == fastjson.TypeString {
 			if ns, ok := parseTimeValue(v); ok {
-				return appendTimeMillis(dst, ns), convOK, ns
+				return appendTimeMillisCached(&r.n.tc, dst, ns), convOK, ns
 			}
 		}
 	case Keyword:
@@ -297,14 +306,26 @@ func (r *Rec) convertScalar(dst []byte, t Type, v *fastjson.Value) ([]byte, conv
 
 // applyField writes one table row for the record.
 func (r *Rec) applyField(f *cfield, v *fastjson.Value) {
-	keepDup := r.KeepDuplicates()
+	keepDup := r.keepDup
 	off := len(r.arena)
 	var (
 		b      []byte
 		status convStatus
 		ns     int64
 	)
-	if f.Type == Keyword {
+	if f.Type == Keyword && v.Type() == fastjson.TypeString {
+		// Fast path for the common case, a string.
+		sb, _ := v.StringBytes()
+		switch {
+		case len(sb) == 0 || (r.s.ds.DropNA && string(sb) == "N/A"):
+			b, status = r.arena, convEmpty
+		case len(sb) > r.n.env.maxField:
+			r.failf("too_large", "a string value is %d bytes (limit %d)", len(sb), r.n.env.maxField)
+			return
+		default:
+			b, status = ecsjson.AppendStringBytes(r.arena, sb), convOK
+		}
+	} else if f.Type == Keyword {
 		var ok bool
 		b, ok = r.appendClean(r.arena, v, 0, true)
 		if r.fail != nil {
@@ -364,6 +385,9 @@ func (r *Rec) applyField(f *cfield, v *fastjson.Value) {
 		} else {
 			r.assign(f.custom, off, end)
 		}
+	}
+	if !f.extra {
+		return
 	}
 	var str string
 	isStr := v.Type() == fastjson.TypeString

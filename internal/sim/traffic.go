@@ -660,12 +660,9 @@ func (tr *traffic) apiStep(v *visitor, r *request) {
 	v.left--
 	eps := z.apis
 	if v.ag.xhr {
-		eps = z.assets // a browser's XHR calls are among the page's sub-resources
+		eps = z.xhr
 	}
 	e := pickEndpoint(rnd, eps)
-	for v.ag.xhr && e.class != epAPI {
-		e = pickEndpoint(rnd, eps)
-	}
 	if e.method == "OPTIONS" && !v.ag.xhr {
 		e = pickEndpoint(rnd, z.apis)
 	}

@@ -48,7 +48,8 @@ type zone struct {
 	pages      []*endpoint
 	assets     []*endpoint
 	apis       []*endpoint
-	login      *endpoint // the endpoint brute force and credential stuffing go for
+	xhr        []*endpoint // the API calls a web page makes (the API endpoints among assets)
+	login      *endpoint   // the endpoint brute force and credential stuffing go for
 	rules      zoneRules
 	assetHash  [3]string
 }
@@ -364,6 +365,14 @@ func init() {
 			if e.class == epLogin {
 				z.login = e
 			}
+		}
+		for _, e := range z.assets {
+			if e.class == epAPI {
+				z.xhr = append(z.xhr, e)
+			}
+		}
+		if len(z.xhr) == 0 {
+			z.xhr = z.apis
 		}
 		for _, e := range z.apis {
 			if e.class == epLogin && z.kind == siteShop {

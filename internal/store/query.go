@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/flarehose/flarehose/internal/search"
 )
@@ -22,16 +24,19 @@ import (
 //	                     @timestamp: the value must be a time)
 //	                     other path: json_extract_string(doc, '$."a"."b"') = ?,
 //	                     or any element when the JSON value is an array
-//	field:a*b            col LIKE ? ESCAPE '\' (non-text columns cast to text)
+//	field:a*b            col LIKE ? (ESCAPE '\' only when the value has a
+//	                     literal % _ or \; non-text columns cast to text)
 //	field:*              col IS NOT NULL / json value not null
 //	ranges               numeric columns numerically; IP columns on col_num;
 //	                     @timestamp as times; VARCHAR lexicographically;
 //	                     JSON paths numerically (TRY_CAST) when every bound
 //	                     is a number, else as text
-//	free text / phrase   CAST(doc AS VARCHAR) ILIKE '%text%' (the term JSON-
-//	                     escaped, so quotes and backslashes match the stored
-//	                     text): a substring scan of the whole document, the
-//	                     slow path at 10^8 rows
+//	free text / phrase   contains(lower(CAST(doc AS VARCHAR)), lower(?)), the
+//	                     term JSON-escaped so quotes and backslashes match
+//	                     the stored text; with wildcards lower(doc) LIKE
+//	                     '%a%b%'. A substring scan of whole documents: the
+//	                     slow path at 10^8 rows (measured ~3x faster than
+//	                     ILIKE, which DuckDB does not turn into contains)
 //	NOT x                (x) IS NOT TRUE: events without the field match, as
 //	                     in Elasticsearch
 type translator struct {
@@ -65,6 +70,9 @@ func (sc *schema) where(r search.Request) (string, []any, error) {
 		t.args = append(t.args, r.Until.UnixMicro())
 	}
 	if r.Dataset != "" {
+		if !utf8.ValidString(r.Dataset) || strings.ContainsFunc(r.Dataset, unicode.IsControl) {
+			return "", nil, badQuery("invalid dataset name %q", r.Dataset)
+		}
 		t.b.WriteString(" AND dataset = ?")
 		t.args = append(t.args, r.Dataset)
 	}
@@ -170,11 +178,6 @@ func (sc *schema) resolve(field string) (fieldRef, error) {
 // jsonScalar is the SQL text of a JSON field's value.
 func jsonScalar(path string) string { return "json_extract_string(doc, " + path + ")" }
 
-// jsonElems is the SQL list of a JSON array field's elements ([] otherwise).
-func jsonElems(path string) string {
-	return "json_extract_string(doc, " + strings.TrimSuffix(path, "'") + "[*]')"
-}
-
 func (t *translator) match(n *search.Match) error {
 	ref, err := t.sc.resolve(n.Field)
 	if err != nil {
@@ -224,11 +227,14 @@ func (t *translator) match(n *search.Match) error {
 		t.arg(tm)
 		t.w("))")
 	case kJSON:
-		t.w("(", jsonScalar(ref.col), " = ")
+		// One JSON parse per row (DuckDB shares the repeated extraction);
+		// an array value matches when any element does.
+		x := jsonScalar(ref.col)
+		t.w("(", x, " = ")
 		t.arg(v)
-		t.w(" OR list_contains(", jsonElems(ref.col), ", ")
+		t.w(" OR (starts_with(", x, ", '[') AND list_contains(TRY_CAST(", x, " AS JSON)->>'$[*]', ")
 		t.arg(v)
-		t.w("))")
+		t.w(")))")
 	}
 	return nil
 }
@@ -251,6 +257,20 @@ func timeArg(ref fieldRef, v string) (int64, error) {
 		return 0, badQuery("field %s is a time: %q is not a time (use RFC 3339 like 2024-05-01T12:00:00Z, or a date)", ref.field, v)
 	}
 	return tm.UnixMicro(), nil
+}
+
+// like writes "<expr> LIKE ?" for the wildcard parts. The ESCAPE clause is
+// added only when a part contains a LIKE metacharacter: DuckDB turns plain
+// patterns into prefix/suffix/contains scans, but not escaped ones.
+func (t *translator) like(expr string, parts []string) {
+	t.w(expr, " LIKE ")
+	t.arg(likePattern(parts))
+	for _, p := range parts {
+		if strings.ContainsAny(p, `\%_`) {
+			t.w(` ESCAPE '\'`)
+			break
+		}
+	}
 }
 
 // likePattern turns wildcard parts into a LIKE pattern with '\' as escape.
@@ -284,26 +304,26 @@ func (t *translator) wildcard(n *search.Wildcard) error {
 	if err != nil {
 		return err
 	}
-	pat := likePattern(n.Parts)
 	switch ref.kind {
 	case kString, kIP:
-		t.w("(", ref.col, " LIKE ")
-		t.arg(pat)
-		t.w(` ESCAPE '\')`)
+		t.w("(")
+		t.like(ref.col, n.Parts)
+		t.w(")")
 	case kList:
-		t.w("(len(list_filter(", ref.col, ", lambda x: x LIKE ")
-		t.arg(pat)
-		t.w(` ESCAPE '\')) > 0)`)
+		t.w("(len(list_filter(", ref.col, ", lambda x: ")
+		t.like("x", n.Parts)
+		t.w(")) > 0)")
 	case kInt, kFloat, kTime:
-		t.w("(CAST(", ref.col, " AS VARCHAR) LIKE ")
-		t.arg(pat)
-		t.w(` ESCAPE '\')`)
+		t.w("(")
+		t.like("CAST("+ref.col+" AS VARCHAR)", n.Parts)
+		t.w(")")
 	case kJSON:
-		t.w("(", jsonScalar(ref.col), " LIKE ")
-		t.arg(pat)
-		t.w(` ESCAPE '\' OR len(list_filter(`, jsonElems(ref.col), ", lambda x: x LIKE ")
-		t.arg(pat)
-		t.w(` ESCAPE '\')) > 0)`)
+		x := jsonScalar(ref.col)
+		t.w("(")
+		t.like(x, n.Parts)
+		t.w(" OR (starts_with(", x, ", '[') AND len(list_filter(TRY_CAST(", x, " AS JSON)->>'$[*]', lambda x: ")
+		t.like("x", n.Parts)
+		t.w(")) > 0))")
 	}
 	return nil
 }
@@ -404,16 +424,23 @@ func (t *translator) rangeQ(n *search.Range) error {
 }
 
 // freeText matches the parts (joined by wildcards) anywhere in the document
-// text, case-insensitively. Each part is JSON-escaped first, because that is
-// how it appears in the stored text.
+// text, case-insensitively (both sides lower-cased). Each part is JSON-
+// escaped first, because that is how it appears in the stored text. A plain
+// term is a contains() scan, the fastest DuckDB has for this.
 func (t *translator) freeText(parts []string) {
 	esc := make([]string, len(parts))
 	for i, p := range parts {
-		esc[i] = jsonEscape(p)
+		esc[i] = strings.ToLower(jsonEscape(p))
 	}
-	t.w("(CAST(doc AS VARCHAR) ILIKE ")
-	t.arg("%" + likePattern(esc) + "%")
-	t.w(` ESCAPE '\')`)
+	if len(esc) == 1 {
+		t.w("contains(lower(CAST(doc AS VARCHAR)), ")
+		t.arg(esc[0])
+		t.w(")")
+		return
+	}
+	t.w("(")
+	t.like("lower(CAST(doc AS VARCHAR))", esc)
+	t.w(")")
 }
 
 // jsonEscape returns s as it appears inside a JSON string (without quotes),

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -49,6 +50,9 @@ func (s *Store) RunRetention(ctx context.Context, every time.Duration) {
 	for {
 		start := time.Now()
 		n, err := s.ApplyRetention(ctx, start)
+		if errors.Is(err, ErrClosed) {
+			return
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			s.log.Error("store: retention failed", "err", err)

@@ -22,17 +22,17 @@ import (
 
 // Short names of the testdata events.
 var alias = map[string]string{
-	"h1": "8a1b2c3d4e5f6001", // GET /api/v1/users 200 203.0.113.10 US FRA
-	"h2": "8a1b2c3d4e5f6002", // POST /login 403 10.1.2.3 DE FRA
-	"h3": "8a1b2c3d4e5f6003", // GET /static/app.js 304 2001:db8::1 GB LHR
-	"h4": "8a1b2c3d4e5f6004", // GET /api/v1/orders 500 10.200.0.5 US IAD, error.message
-	"h5": "8a1b2c3d4e5f6005", // GET /wp-admin/100%_done 404 198.51.100.7 CN SIN Googlebot
-	"f1": "8a1b2c3d4e5f7001", // block, 10.1.2.3 DE 403 /login
-	"f2": "8a1b2c3d4e5f7002", // managed_challenge 198.51.100.7 CN 403
-	"f3": "8a1b2c3d4e5f7003", // log 2001:db8:ffff::5 GB 200
+	"h1": "8a1b2c3d4e5f6001",                     // GET /api/v1/users 200 203.0.113.10 US FRA
+	"h2": "8a1b2c3d4e5f6002",                     // POST /login 403 10.1.2.3 DE FRA
+	"h3": "8a1b2c3d4e5f6003",                     // GET /static/app.js 304 2001:db8::1 GB LHR
+	"h4": "8a1b2c3d4e5f6004",                     // GET /api/v1/orders 500 10.200.0.5 US IAD, error.message
+	"h5": "8a1b2c3d4e5f6005",                     // GET /wp-admin/100%_done 404 198.51.100.7 CN SIN Googlebot
+	"f1": "8a1b2c3d4e5f7001",                     // block, 10.1.2.3 DE 403 /login
+	"f2": "8a1b2c3d4e5f7002",                     // managed_challenge 198.51.100.7 CN 403
+	"f3": "8a1b2c3d4e5f7003",                     // log 2001:db8:ffff::5 GB 200
 	"a1": "73fd39ed-5aab-4a2a-b93c-c9a4abf0c425", // token_create success user@example.com
 	"a2": "0c3e1c8a-1f7e-4d6e-9a63-2d1f6b6f0b11", // zone_setting_update failure admin@example.org
-	"o1": "8a1b2c3d4e5f5999", // 2024-03-01, old
+	"o1": "8a1b2c3d4e5f5999",                     // 2024-03-01, old
 }
 
 func names(ids []string) []string {
@@ -224,6 +224,9 @@ func TestSearchQueries(t *testing.T) {
 		{"related.ip:81.2.69.142", "a1"},
 		{"related.ip:*", "h1 h2 h3 h4 h5 a1 a2 o1"},
 		{"url.query:*", "h5"},
+		{`labels.note:"[beta] cdn"`, "h3"},
+		{`labels.note:\[beta*`, "h3"},
+		{`labels.note:beta`, ""},
 		{"no.such.field:x", ""},
 		{"NOT no.such.field:x", allRecent + " o1"},
 		// free text
@@ -241,8 +244,8 @@ func TestSearchQueries(t *testing.T) {
 		{"(event.action:block OR event.action:managed_challenge) AND NOT source.geo.country_iso_code:CN", "f1"},
 		{"source.geo.country_iso_code:GB OR user.email:admin@example.org", "h3 f3 a2"},
 		{"NOT (source.geo.country_iso_code:US OR source.geo.country_iso_code:DE) AND http.response.status_code:*", "h3 h5 f2 f3 o1"},
-		{"url.path:%", ""},         // LIKE metacharacters in values are literal
-		{"url.path:*%_*", "h5"},    // "%_" literally
+		{"url.path:%", ""},      // LIKE metacharacters in values are literal
+		{"url.path:*%_*", "h5"}, // "%_" literally
 		{"url.path:/wp-admin_*", ""},
 	}
 	for _, tt := range tests {
@@ -272,6 +275,7 @@ func TestSearchFilters(t *testing.T) {
 		{"range", search.Request{Since: at(10, 0), Until: at(10, 10)}, "h1 h2 f1"},
 		{"range+query", search.Request{Since: at(10, 0), Until: at(11, 0), Query: "http.response.status_code >= 400"}, "h2 h4 f1 f2"},
 		{"unknown dataset", search.Request{Dataset: "x' OR '1'='1"}, ""},
+		{"unicode dataset", search.Request{Dataset: "データ"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -327,6 +331,13 @@ func TestSearchOrderAndPaging(t *testing.T) {
 
 func TestSearchErrors(t *testing.T) {
 	s := filledStore(t)
+	t.Run("dataset", func(t *testing.T) {
+		for _, ds := range []string{"\xff", "a\x00b", "x\ny"} {
+			if _, err := s.Search(context.Background(), search.Request{Dataset: ds}); !errors.Is(err, search.ErrInvalidQuery) {
+				t.Errorf("dataset %q: %v", ds, err)
+			}
+		}
+	})
 	for _, q := range []string{
 		"http.response.status_code:abc",
 		"http.response.status_code >= high",

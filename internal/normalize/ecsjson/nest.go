@@ -64,6 +64,37 @@ func (n *Nester) FieldIDs(ids []int32, keys [][]byte, value []byte) {
 	n.comma = true
 }
 
+// FieldAt is FieldIDs for a caller that already knows how many leading
+// segments the path shares with the objects currently open (common, at
+// most the number of open objects and at most len(keys)-1), e.g. from
+// precomputed common prefixes of sorted paths.
+func (n *Nester) FieldAt(common int, ids []int32, keys [][]byte, value []byte) {
+	last := len(keys) - 1
+	for len(n.open) > common {
+		n.buf = append(n.buf, '}')
+		n.open = n.open[:len(n.open)-1]
+		n.comma = true
+	}
+	for i := common; i < last; i++ {
+		if n.comma {
+			n.buf = append(n.buf, ',')
+		}
+		n.buf = append(n.buf, keys[i]...)
+		n.buf = append(n.buf, '{')
+		n.open = append(n.open, ids[i])
+		n.comma = false
+	}
+	if n.comma {
+		n.buf = append(n.buf, ',')
+	}
+	n.buf = append(n.buf, keys[last]...)
+	n.buf = append(n.buf, value...)
+	n.comma = true
+}
+
+// Depth is the number of objects currently open below the root.
+func (n *Nester) Depth() int { return len(n.open) }
+
 // Field adds one leaf given as plain path segments. It interns the
 // segments in the Nester; do not mix it with ids from elsewhere in the
 // same document.
