@@ -55,6 +55,8 @@ lost into an embedded DuckDB store or Elasticsearch/OpenSearch.`,
 		newServeCmd(s),
 		newValidateCmd(s),
 		newSearchCmd(s),
+		newDemoCmd(s),
+		newBenchCmd(s),
 	)
 	return root
 }

@@ -78,6 +78,9 @@ func New(cfg *config.Config, log *slog.Logger, metrics *telemetry.Metrics, versi
 		KeepDuplicateFields: cfg.Normalize.KeepDuplicateFields,
 		GeoIPDir:            cfg.Normalize.GeoIPDir,
 		AccountID:           cfg.Normalize.AccountID,
+		OnUnknownFields: func(dataset string, n int) {
+			metrics.UnknownFields.WithLabelValues(dataset).Add(float64(n))
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("normalize: %w", err)

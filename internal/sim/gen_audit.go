@@ -247,15 +247,20 @@ func (g *auditGen) dnsChange(z *zone) {
 	g.actionType = []string{"rec_add", "rec_set", "rec_set", "rec_set", "rec_del"}[r.IntN(5)]
 	g.resourceType = "DNS_record"
 	g.resourceID = g.hex32()
-	name := dnsNames[r.IntN(len(dnsNames))] + "." + z.Name
-	typ, content, old := "A", z.origins[r.IntN(len(z.origins))], ""
+	// Strings go to the arena before the objects that use them.
+	name := g.strs(dnsNames[r.IntN(len(dnsNames))], ".", z.Name)
+	var typ string
+	var content, old []byte
 	switch r.IntN(4) {
 	case 0:
-		typ, content, old = "CNAME", z.Name+".pages.dev", "legacy-lb."+z.Name
+		typ, content, old = "CNAME", g.strs(z.Name, ".pages.dev"), g.strs("legacy-lb.", z.Name)
 	case 1:
-		typ, content, old = "TXT", "v=spf1 include:_spf.google.com ~all", "v=spf1 ~all"
+		typ, content, old = "TXT", g.strs("v=spf1 include:_spf.google.com ~all"), g.strs("v=spf1 ~all")
 	default:
-		old = pickNetwork(r, nkHosting).randomAddr(r, 0).String()
+		typ, content = "A", g.strs(z.origins[r.IntN(len(z.origins))])
+		start := len(g.buf)
+		g.buf = pickNetwork(r, nkHosting).randomAddr(r, 0).AppendTo(g.buf)
+		old = g.buf[start:len(g.buf):len(g.buf)]
 	}
 	b := g.begin()
 	b = appendKV(b, "zone_name", z.Name)
@@ -263,7 +268,7 @@ func (g *auditGen) dnsChange(z *zone) {
 	b = appendKV(append(b, ','), "type", typ)
 	b = appendKV(append(b, ','), "name", name)
 	g.meta = g.end(b)
-	rec := func(content string) []byte {
+	rec := func(content []byte) []byte {
 		b := g.begin()
 		b = appendKV(b, "content", content)
 		b = appendKV(append(b, ','), "name", name)
@@ -309,33 +314,29 @@ func (g *auditGen) zoneSetting(z *zone) {
 	g.nv = g.end(appendKV(g.begin(), "value", s.to))
 }
 
-var ruleChanges = []struct{ desc, expr, action string }{
-	{"Block xmlrpc.php", `(http.request.uri.path eq "/xmlrpc.php")`, "block"},
-	{"Challenge wp-admin outside US and GB", `(starts_with(http.request.uri.path, "/wp-admin") and not ip.src.country in {"US" "GB"})`, "managed_challenge"},
-	{"Block AI crawlers", `(cf.verified_bot_category eq "AI Crawler")`, "block"},
-	{"Managed challenge likely bots on login and checkout", `(cf.bot_management.score lt 30 and http.request.uri.path in {"/account/login" "/checkout" "/v2/auth/login"})`, "managed_challenge"},
-	{"Skip WAF for uptime monitoring", `(cf.verified_bot_category eq "Monitoring & Analytics")`, "skip"},
-	{"Block Tor exit nodes on API", `(ip.src.country eq "T1" and http.host eq "api.fabrikam.io")`, "block"},
-	{"Log requests with WAF attack score below 20", `(cf.waf.score lt 20)`, "log"},
-}
+// ruleAction is a rule's action as the rulesets API writes it.
+var ruleAction = map[action]string{actBlock: "block", actManagedChallenge: "managed_challenge", actChallenge: "challenge", actJSChallenge: "js_challenge", actLog: "log", actSkip: "skip"}
 
+// rulesetChange edits one of the zone's custom or rate limiting rules (the
+// same rules, IDs and descriptions firewall_events shows).
 func (g *auditGen) rulesetChange(z *zone) {
 	r := g.r
-	c := ruleChanges[r.IntN(len(ruleChanges))]
+	ru := z.rules.all[r.IntN(len(z.rules.all))]
 	g.actionType = []string{"update", "update", "create", "delete"}[r.IntN(4)]
-	g.resourceType, g.resourceID = "ruleset", g.store(stableHex("custom-ruleset:"+z.Name, 32))
+	g.resourceType, g.resourceID = "ruleset", g.store(ru.rulesetID)
 	b := g.begin()
 	b = appendKV(b, "zone_name", z.Name)
-	b = appendKV(append(b, ','), "phase", "http_request_firewall_custom")
-	b = appendKV(append(b, ','), "rule_id", stableHex(z.Name+":"+c.desc, 32))
+	b = appendKV(append(b, ','), "phase", ru.phase)
+	b = appendKV(append(b, ','), "rule_id", ru.id)
 	g.meta = g.end(b)
 	rule := func(enabled bool) []byte {
 		b := g.begin()
-		b = appendKV(b, "action", c.action)
-		b = appendKV(append(b, ','), "description", c.desc)
+		b = appendKV(b, "action", ruleAction[ru.action])
+		b = appendKV(append(b, ','), "description", ru.desc)
 		b = append(b, `,"enabled":`...)
 		b = appendBool(b, enabled)
-		b = appendKV(append(b, ','), "expression", c.expr)
+		b = appendKV(append(b, ','), "expression", ru.expr)
+		b = appendKV(append(b, ','), "ref", ru.ref)
 		return g.end(b)
 	}
 	switch g.actionType {
@@ -378,7 +379,7 @@ func (g *auditGen) token(m *member, action, name string) {
 	g.resourceID = g.hex32()
 	b := g.begin()
 	b = appendKV(b, "token_name", name)
-	b = appendKV(append(b, ','), "token_tag", string(g.resourceID))
+	b = appendKV(append(b, ','), "token_tag", g.resourceID)
 	g.meta = g.end(b)
 	tok := func(status string) []byte {
 		b := g.begin()
@@ -399,12 +400,20 @@ func (g *auditGen) token(m *member, action, name string) {
 
 var newcomers = []string{"chris.lee@northwind-traders.com", "ana.ribeiro@agency-studio.io", "omar.haddad@northwind-traders.com", "support@managed-sec.example"}
 
+var newcomerIDs = func() map[string]string {
+	ids := map[string]string{}
+	for _, who := range newcomers {
+		ids[who] = stableHex("member:"+who, 32)
+	}
+	return ids
+}()
+
 var roles = []string{"Administrator Read Only", "Analytics", "DNS", "Firewall", "Cache Purge", "Administrator", "Billing"}
 
 func (g *auditGen) memberChange(m *member) {
 	r := g.r
 	who := newcomers[r.IntN(len(newcomers))]
-	g.resourceType, g.resourceID = "member", g.store(stableHex("member:"+who, 32))
+	g.resourceType, g.resourceID = "member", g.store(newcomerIDs[who])
 	from, to := roles[r.IntN(len(roles))], roles[r.IntN(len(roles))]
 	g.actionType = []string{"add", "delete", "update", "update"}[r.IntN(4)]
 	g.meta = g.end(appendKV(g.begin(), "email", who))
@@ -458,7 +467,9 @@ func (g *auditGen) logpushJob(z *zone) {
 	g.meta = g.end(b)
 	job := func(enabled bool) []byte {
 		b := appendKV(g.begin(), "dataset", ds)
-		b = appendKV(append(b, ','), "destination_conf", "https://logs.northwind-traders.com/cloudflare/"+ds+"?header_X-Flarehose-Secret=REDACTED")
+		b = append(b, `,"destination_conf":"https://logs.northwind-traders.com/cloudflare/`...)
+		b = append(b, ds...)
+		b = append(b, `?header_X-Flarehose-Secret=REDACTED"`...)
 		b = append(b, `,"enabled":`...)
 		b = appendBool(b, enabled)
 		b = append(b, `,"max_upload_records":100000`...)
@@ -525,8 +536,8 @@ func (g *auditGen) scripted(step scriptedEvent) {
 		g.token(v, "token_create", "backup-sync")
 	case seAttackerMember:
 		g.actionType, g.resourceType = "add", "member"
-		who := "it-support-" + string(appendHex(nil, g.id1, 2)) + "@proton.me"
-		g.resourceID = g.store(stableHex("member:"+who, 32))
+		who := g.strs("it-support-", string(appendHex(nil, g.id1, 2)), "@proton.me")
+		g.resourceID = g.hex32()
 		g.meta = g.end(appendKV(g.begin(), "email", who))
 		b := appendKV(g.begin(), "email", who)
 		b = appendKV(append(b, ','), "status", "pending")
@@ -552,9 +563,14 @@ func (g *auditGen) end(b []byte) []byte {
 	return g.buf[start:len(g.buf):len(g.buf)]
 }
 
-func (g *auditGen) store(s string) []byte {
+func (g *auditGen) store(s string) []byte { return g.strs(s) }
+
+// strs stores the concatenation of parts in the arena.
+func (g *auditGen) strs(parts ...string) []byte {
 	start := len(g.buf)
-	g.buf = append(g.buf, s...)
+	for _, p := range parts {
+		g.buf = append(g.buf, p...)
+	}
 	return g.buf[start:len(g.buf):len(g.buf)]
 }
 
@@ -564,7 +580,7 @@ func (g *auditGen) hex32() []byte {
 	return g.buf[start:len(g.buf):len(g.buf)]
 }
 
-func appendKV(b []byte, k, v string) []byte {
+func appendKV[S ~string | ~[]byte](b []byte, k string, v S) []byte {
 	b = appendString(b, k)
 	b = append(b, ':')
 	return appendString(b, v)

@@ -16,6 +16,9 @@ type fwGen struct {
 	mi int // MatchIndex of m
 	t  time.Time
 
+	stepped bool      // r came from Step: its events carry stepT
+	stepT   time.Time // the timestamp Step gave r
+
 	refScheme, refHost, refPath, refQuery []byte
 }
 
@@ -32,16 +35,32 @@ func (g *fwGen) Fields() []Field { return fieldsOf(fwColumns) }
 
 func (g *fwGen) Append(dst []byte, t time.Time, f *Format) []byte {
 	f = formatFor(fwDataset, f)
-	for g.r == nil || g.i >= len(g.r.matches) {
-		g.r, g.i = g.tr.next(), 0
-		if len(g.r.matches) > 0 {
-			g.refScheme, g.refHost, g.refPath, g.refQuery = splitReferer(g.r.referer)
+	if g.stepped && g.i < len(g.r.matches) {
+		t = g.stepT
+	} else {
+		g.stepped = false
+		for g.r == nil || g.i >= len(g.r.matches) {
+			g.advance()
 		}
 	}
 	g.m, g.mi = g.r.matches[g.i], len(g.r.matches)-1-g.i
 	g.i++
 	g.t = t
 	return renderRecord(dst, fwColumns, g, f)
+}
+
+// Step implements Stepper: one request of the traffic, stamped t.
+func (g *fwGen) Step(t time.Time) int {
+	g.advance()
+	g.stepped, g.stepT = true, t
+	return len(g.r.matches)
+}
+
+func (g *fwGen) advance() {
+	g.r, g.i = g.tr.next(), 0
+	if len(g.r.matches) > 0 {
+		g.refScheme, g.refHost, g.refPath, g.refQuery = splitReferer(g.r.referer)
+	}
 }
 
 // splitReferer splits "scheme://host/path?query" (query keeps its '?').

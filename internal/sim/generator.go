@@ -24,6 +24,20 @@ type Generator interface {
 	Append(dst []byte, t time.Time, f *Format) []byte
 }
 
+// Stepper is implemented by generators whose records follow another event
+// stream: firewall_events follows the requests of the zone traffic, which
+// http_requests logs one to one. Step advances that stream by one event
+// (one request) stamped t and returns how many records it produced (0 or
+// more); the next that many Append calls render them with t, whatever
+// timestamp they are given. Driving a Stepper and an http_requests
+// generator of the same Config with the same timestamps gives firewall
+// events whose RayIDs and timestamps match the requests exactly; the Pusher
+// does this in its backfill and real-time modes.
+type Stepper interface {
+	Generator
+	Step(t time.Time) int
+}
+
 // Config tunes a generator. The zero value (plus a seed) is the normal,
 // realistic mix.
 type Config struct {

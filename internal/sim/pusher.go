@@ -66,6 +66,11 @@ const (
 )
 
 // PushOptions tunes a Pusher. The zero value pushes 1,000 records once.
+//
+// In ModeBackfill and ModeRealtime, Records and Rate count requests of the
+// zone traffic for firewall_events (a Stepper), not events: a firewall
+// events job and an http_requests job run with the same options then log
+// the same requests at the same instants, RayIDs and timestamps matching.
 type PushOptions struct {
 	Mode    Mode
 	Records int     // ModeCount: records to generate (default 1000); ModeBackfill: records over the window (default Rate × Window); ModeRealtime: stop after this many (0: never)
@@ -356,14 +361,21 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 			return ctx.Err()
 		}
 	}
+	// In the backfill and real-time modes a Stepper (firewall_events)
+	// follows the traffic: the timeline stamps requests, and each request
+	// yields its records.
+	stepper, _ := p.gen.(Stepper)
+	if p.opts.Mode == ModeCount {
+		stepper = nil
+	}
 	// add generates one record and applies the batch limits.
-	add := func(t time.Time) error {
+	var add func(t time.Time) error
+	addRecord := func(t time.Time) error {
 		if w.Records() > 0 && p.opts.Mode == ModeBackfill && t.Sub(firstTS) >= p.opts.BackfillSpan {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
-		generated++
 		p.recordsGenerated.Add(1)
 		if !w.Add(p.gen, t) {
 			p.recordsSampledOut.Add(1)
@@ -385,6 +397,17 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 		}
 		return nil
 	}
+	add = addRecord
+	if stepper != nil {
+		add = func(t time.Time) error {
+			for range stepper.Step(t) {
+				if err := addRecord(t); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
 	intervalDue := func() bool {
 		return w.Records() > 0 && p.now().Sub(batchStart) >= p.job.MaxUploadInterval
 	}
@@ -392,6 +415,7 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 	switch p.opts.Mode {
 	case ModeCount:
 		for generated < p.opts.Records {
+			generated++
 			if err := add(p.now()); err != nil {
 				return err
 			}
@@ -417,6 +441,7 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 			if !ok {
 				break
 			}
+			generated++
 			if err := add(t); err != nil {
 				return err
 			}
@@ -452,6 +477,7 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 			for i := range due {
 				// Spread the tick's records over the time since the last tick.
 				t := prev.Add(now.Sub(prev) * time.Duration(i+1) / time.Duration(due))
+				generated++
 				if err := add(t); err != nil {
 					return err
 				}

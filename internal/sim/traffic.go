@@ -1044,6 +1044,9 @@ func (tr *traffic) evaluate(r *request) {
 	if zr.xmlrpc != nil && string(r.path) == "/xmlrpc.php" && add(zr.xmlrpc, actBlock) {
 		return
 	}
+	if zr.hostingSearch != nil && string(r.path) == "/search" && hostingASNs[r.net.asn] && add(zr.hostingSearch, actChallenge) {
+		return
+	}
 	if zr.wpAdmin != nil && bytes.HasPrefix(r.path, []byte("/wp-admin")) && string(r.path) != "/wp-admin/admin-ajax.php" && r.country() != "us" && r.country() != "gb" && add(zr.wpAdmin, actManagedChallenge) {
 		return
 	}
@@ -1083,6 +1086,8 @@ func (tr *traffic) evaluate(r *request) {
 		add(ruleSecLevel, actManagedChallenge)
 	}
 }
+
+var hostingASNs = map[int]bool{14061: true, 16276: true, 24940: true, 20473: true, 45090: true, 37963: true, 36352: true, 9009: true, 14618: true, 16509: true}
 
 // outcome settles status, cache and origin fields after the rules ran.
 func (tr *traffic) outcome(r *request) {

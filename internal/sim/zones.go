@@ -55,14 +55,16 @@ type zone struct {
 }
 
 type zoneRules struct {
-	skipMonitors *rule
-	botLogin     *rule // managed challenge for likely bots on login/checkout
-	logAttack    *rule // log requests with a low WAF attack score
-	torAPI       *rule // block Tor on the API host
-	aiBlock      *rule // block AI crawlers
-	xmlrpc       *rule // block xmlrpc.php
-	wpAdmin      *rule // challenge /wp-admin outside the owners' countries
-	loginRL      *rule // rate limit login attempts
+	skipMonitors  *rule
+	botLogin      *rule // managed challenge for likely bots on login/checkout
+	logAttack     *rule // log requests with a low WAF attack score
+	torAPI        *rule // block Tor on the API host
+	aiBlock       *rule // block AI crawlers
+	xmlrpc        *rule // block xmlrpc.php
+	wpAdmin       *rule // challenge /wp-admin outside the owners' countries
+	loginRL       *rule // rate limit login attempts
+	hostingSearch *rule // legacy firewall rule: interactive challenge for search from hosting networks
+	all           []*rule
 }
 
 // Zones returns the built-in zones.
@@ -553,6 +555,11 @@ type rule struct {
 	meta   string // firewall_events Metadata (raw JSON object)
 	action action
 	status int // status when it terminates the request
+
+	// Custom and rate limiting rules, for the audit log.
+	expr      string
+	phase     string
+	rulesetID string
 }
 
 const managedRulesetID = "efb7b8c949ac4650a09736fc376e9aee" // Cloudflare Managed Ruleset
@@ -587,35 +594,56 @@ var (
 func newZoneRules(z *zone) zoneRules {
 	customSet := stableHex("custom-ruleset:"+z.Name, 32)
 	rlSet := stableHex("ratelimit-ruleset:"+z.Name, 32)
-	custom := func(ref, desc string, a action) *rule {
-		return &rule{id: stableHex(z.Name+":"+ref, 32), ref: ref, desc: desc, source: "firewallcustom", secSrc: "firewallCustom", action: a, status: 403,
-			meta: `{"ruleset_id":"` + customSet + `","ruleset_version":"` + fmt.Sprint(3+len(z.Name)%9) + `","version":"1"}`}
-	}
-	rl := func(ref, desc string) *rule {
-		return &rule{id: stableHex(z.Name+":"+ref, 32), ref: ref, desc: desc, source: "ratelimit", secSrc: "rateLimit", action: actBlock, status: 429,
-			meta: `{"ruleset_id":"` + rlSet + `","ruleset_version":"2","version":"1"}`}
-	}
 	var zr zoneRules
+	custom := func(ref, desc, expr string, a action) *rule {
+		ru := &rule{id: stableHex(z.Name+":"+ref, 32), ref: ref, desc: desc, source: "firewallcustom", secSrc: "firewallCustom", action: a, status: 403,
+			meta: `{"ruleset_id":"` + customSet + `","ruleset_version":"` + fmt.Sprint(3+len(z.Name)%9) + `","version":"1"}`,
+			expr: expr, rulesetID: customSet, phase: "http_request_firewall_custom"}
+		zr.all = append(zr.all, ru)
+		return ru
+	}
+	rl := func(ref, desc, expr string) *rule {
+		ru := &rule{id: stableHex(z.Name+":"+ref, 32), ref: ref, desc: desc, source: "ratelimit", secSrc: "rateLimit", action: actBlock, status: 429,
+			meta: `{"ruleset_id":"` + rlSet + `","ruleset_version":"2","version":"1"}`,
+			expr: expr, rulesetID: rlSet, phase: "http_ratelimit"}
+		zr.all = append(zr.all, ru)
+		return ru
+	}
+	const (
+		monitors = `(cf.verified_bot_category eq "Monitoring & Analytics")`
+		attack   = `(cf.waf.score lt 20)`
+	)
 	switch z.kind {
 	case siteShop:
-		zr.skipMonitors = custom("skip-uptime-monitors", "Skip WAF for uptime monitoring", actSkip)
-		zr.botLogin = custom("bots-login-checkout", "Managed challenge likely bots on login and checkout", actManagedChallenge)
-		zr.logAttack = custom("log-attack-score", "Log requests with WAF attack score below 20", actLog)
-		zr.loginRL = rl("login-rate-limit", "Login attempts: 5 per minute per IP")
+		zr.skipMonitors = custom("skip-uptime-monitors", "Skip WAF for uptime monitoring", monitors, actSkip)
+		zr.botLogin = custom("bots-login-checkout", "Managed challenge likely bots on login and checkout",
+			`(cf.bot_management.score lt 30 and not cf.bot_management.verified_bot and http.request.uri.path in {"/account/login" "/checkout" "/v2/auth/login"})`, actManagedChallenge)
+		zr.logAttack = custom("log-attack-score", "Log requests with WAF attack score below 20", attack, actLog)
+		zr.loginRL = rl("login-rate-limit", "Login attempts: 5 per minute per IP",
+			`(http.request.method eq "POST" and http.request.uri.path in {"/account/login" "/v2/auth/login"})`)
 	case siteSaaS:
-		zr.skipMonitors = custom("skip-uptime-monitors", "Skip WAF for uptime monitoring", actSkip)
-		zr.torAPI = custom("block-tor-api", "Block Tor exit nodes on api.fabrikam.io", actBlock)
-		zr.botLogin = custom("bots-login", "Managed challenge likely bots on sign-in", actManagedChallenge)
-		zr.logAttack = custom("log-attack-score", "Log requests with WAF attack score below 20", actLog)
-		zr.loginRL = rl("signin-rate-limit", "Sign-in attempts: 10 per minute per IP")
+		zr.skipMonitors = custom("skip-uptime-monitors", "Skip WAF for uptime monitoring", monitors, actSkip)
+		zr.torAPI = custom("block-tor-api", "Block Tor exit nodes on api.fabrikam.io", `(ip.src.country eq "T1" and http.host eq "api.fabrikam.io")`, actBlock)
+		zr.botLogin = custom("bots-login", "Managed challenge likely bots on sign-in",
+			`(cf.bot_management.score lt 30 and not cf.bot_management.verified_bot and http.request.uri.path in {"/login" "/oauth/token"})`, actManagedChallenge)
+		zr.logAttack = custom("log-attack-score", "Log requests with WAF attack score below 20", attack, actLog)
+		zr.loginRL = rl("signin-rate-limit", "Sign-in attempts: 10 per minute per IP",
+			`(http.request.method eq "POST" and http.request.uri.path in {"/login" "/oauth/token"})`)
 	case siteNews:
-		zr.aiBlock = custom("block-ai-crawlers", "Block AI crawlers", actBlock)
+		zr.aiBlock = custom("block-ai-crawlers", "Block AI crawlers", `(cf.verified_bot_category eq "AI Crawler" or http.user_agent contains "Bytespider")`, actBlock)
+		// A rule from the legacy Firewall Rules product, still around.
+		filter := stableHex(z.Name+":filter:hosting-search", 32)
+		zr.hostingSearch = &rule{id: stableHex(z.Name+":hosting-search", 32), desc: "Challenge search from hosting networks", source: "firewallrules", secSrc: "firewallRules",
+			action: actChallenge, status: 403, meta: `{"filter":"` + filter + `","type":"customer"}`,
+			expr: `(ip.geoip.asnum in {14061 16276 24940 20473 45090 37963 36352 9009 14618 16509} and http.request.uri.path eq "/search")`, rulesetID: filter, phase: "firewall_rules"}
+		zr.all = append(zr.all, zr.hostingSearch)
 	case siteBlog:
-		zr.xmlrpc = custom("block-xmlrpc", "Block xmlrpc.php", actBlock)
-		zr.wpAdmin = custom("wp-admin-geo", "Challenge wp-admin outside US and GB", actManagedChallenge)
-		zr.loginRL = rl("wp-login-rate-limit", "wp-login.php: 5 per minute per IP")
+		zr.xmlrpc = custom("block-xmlrpc", "Block xmlrpc.php", `(http.request.uri.path eq "/xmlrpc.php")`, actBlock)
+		zr.wpAdmin = custom("wp-admin-geo", "Challenge wp-admin outside US and GB",
+			`(starts_with(http.request.uri.path, "/wp-admin") and http.request.uri.path ne "/wp-admin/admin-ajax.php" and not ip.src.country in {"US" "GB"})`, actManagedChallenge)
+		zr.loginRL = rl("wp-login-rate-limit", "wp-login.php: 5 per minute per IP", `(http.request.method eq "POST" and http.request.uri.path eq "/wp-login.php")`)
 	case siteDocs:
-		zr.logAttack = custom("log-attack-score", "Log requests with WAF attack score below 20", actLog)
+		zr.logAttack = custom("log-attack-score", "Log requests with WAF attack score below 20", attack, actLog)
 	}
 	return zr
 }

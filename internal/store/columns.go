@@ -52,8 +52,11 @@ var columns = []Column{
 	{Name: "user_email", Type: "VARCHAR", Path: "user.email"},
 	{Name: "rule_id", Type: "VARCHAR", Path: "rule.id"},
 	{Name: "rule_name", Type: "VARCHAR", Path: "rule.name"},
+	// Custom fields (the normalizer keeps ZoneName and EdgeResponseBytes
+	// under the dataset's namespace only). One path per column: firewall
+	// events' zone name is queried from the document.
 	{Name: "zone_name", Type: "VARCHAR", Path: "cloudflare_logpush.http_request.zone.name"},
-	{Name: "bytes", Type: "BIGINT", Path: "http.response.bytes"},
+	{Name: "bytes", Type: "BIGINT", Path: "cloudflare_logpush.http_request.edge.response.bytes"},
 }
 
 // Fixed columns, not extracted from the document.

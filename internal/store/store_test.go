@@ -577,7 +577,7 @@ func TestWriteEdgeCases(t *testing.T) {
 	before := time.Now().Add(-time.Second)
 	b := &event.Batch{Records: []event.Record{
 		{Dataset: "http_requests", ID: "ok", Time: 0, Doc: []byte(`{"http":{"response":{"status_code":"404"}},"source":{"ip":"not-an-ip"},"event":{"category":"web"}}`)},
-		{Dataset: "http_requests", ID: "big", Time: 1, Doc: []byte(`{"http":{"response":{"status_code":99999,"bytes":1.5}},"source":{"as":{"number":"x"}}}`)},
+		{Dataset: "http_requests", ID: "big", Time: 1, Doc: []byte(`{"http":{"response":{"status_code":99999}},"cloudflare_logpush":{"http_request":{"edge":{"response":{"bytes":1.5}}}},"source":{"as":{"number":"x"}}}`)},
 		{Dataset: "http_requests", ID: "bad", Time: 1, Doc: []byte(`{"truncated":`)},
 		{Dataset: "http_requests", ID: "array", Time: 1, Doc: []byte(`[1,2]`)},
 		{Dataset: "http_requests", ID: "utf8", Time: 1, Doc: []byte("{\"a\":\"\xff\"}")},
@@ -605,7 +605,7 @@ func TestWriteEdgeCases(t *testing.T) {
 		t.Fatalf("string status / scalar category / unparsable IP: %v", ids)
 	}
 	// Out-of-range and wrong-typed values are NULL, the doc is kept.
-	ids, _ = searchIDs(t, s, search.Request{Query: "NOT http.response.status_code:* AND NOT http.response.bytes:* AND NOT source.as.number:*"})
+	ids, _ = searchIDs(t, s, search.Request{Query: "NOT http.response.status_code:* AND NOT cloudflare_logpush.http_request.edge.response.bytes:* AND NOT source.as.number:*"})
 	if !slices.Equal(ids, []string{"big"}) {
 		t.Fatalf("out of range values: %v", ids)
 	}
