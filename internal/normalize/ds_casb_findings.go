@@ -4,9 +4,10 @@ package normalize
 // Mirrors Elastic's packages/cloudflare_logpush/data_stream/casb ingest
 // pipeline in the version the conformance fixtures were made with
 // (event.severity 1-4 for the exact values Low, Medium, High, Critical;
-// finding.type.severity is one of the duplicate custom fields). Newer
-// Elastic versions map the severities case-insensitively to 21/47/73/99
-// and keep finding.type.severity.
+// newer Elastic versions map them case-insensitively to 21/47/73/99).
+// finding.type.severity is always kept, as in Elastic's current pipeline
+// (the fixture version also listed it among the duplicate custom fields,
+// although no ECS field holds its text).
 
 var casbFindings = &Dataset{
 	Name:     "casb_findings",
@@ -22,13 +23,13 @@ var casbFindings = &Dataset{
 		{Src: "DetectedTimestamp", Custom: "timestamp", ECS: "@timestamp", Type: Timestamp},
 		{Src: "AssetDisplayName", Custom: "asset.name"},
 		{Src: "AssetExternalID", Custom: "asset.id"},
-		// url.* comes from uri_parts on the link (deriveCASBFindings); the
-		// custom copy is a duplicate.
-		{Src: "AssetLink"},
+		// uri_parts (keep_original) on the link replaces url.* in
+		// deriveCASBFindings; the custom copy is a duplicate.
+		{Src: "AssetLink", Custom: "asset.url", ECS: "url.original"},
 		{Src: "AssetMetadata", Custom: "asset.metadata"},
 		{Src: "FindingTypeDisplayName", Custom: "finding.type.name"},
 		{Src: "FindingTypeID", Custom: "finding.type.id"},
-		{Src: "FindingTypeSeverity"}, // event.severity + duplicate custom copy, in deriveCASBFindings
+		{Src: "FindingTypeSeverity", Custom: "finding.type.severity"}, // + event.severity in deriveCASBFindings
 		{Src: "InstanceID", Custom: "finding.id", ECS: "event.id"},
 		{Src: "IntegrationDisplayName", Custom: "integration.name"},
 		{Src: "IntegrationID", Custom: "integration.id"},
@@ -42,11 +43,8 @@ var casbFindings = &Dataset{
 func deriveCASBFindings(s *Schema) DeriveFunc {
 	link, sev := s.Field("AssetLink"), s.Field("FindingTypeSeverity")
 	u := BindURL(s)
-	linkCustom, sevCustom := s.Custom("asset.url", true), s.Custom("finding.type.severity", true)
 	severity := s.Slot("event.severity")
 	return func(r *Rec) {
-		copyDuplicate(r, linkCustom, link)
-		copyDuplicate(r, sevCustom, sev)
 		if l, ok := r.String(link); ok && l != "" {
 			if !u.URIParts(r, l) {
 				r.AddError("uri_parts: unable to parse URI [" + truncate(l, 64) + "]")

@@ -141,6 +141,10 @@ type Normalizer struct {
 	predictFor *Schema
 	uaFront    [uaFrontSize]*uaInfo
 	tc         timeCache
+
+	ep       fastjson.Parser // NormalizeEach's envelope parser (envelope.go)
+	items    []byte          // the envelope's items, re-encoded back to back
+	itemEnds []int
 }
 
 // NewNormalizer returns a normalizer using e.
@@ -209,6 +213,15 @@ func (n *Normalizer) normalize(s *Schema, raw []byte, dst []byte) ([]byte, Meta,
 		}
 	}
 
+	if s.ds.Envelope && isEnvelope(obj) { // a whole API response (envelope.go)
+		drop, rerr := envelopeOutcome(obj)
+		if rerr != nil {
+			return dst, meta, rerr
+		}
+		meta.Drop, meta.DropReason = drop, "empty_response"
+		return dst, meta, nil
+	}
+
 	r := &n.rec
 	r.reset(s, body)
 	if n.predictFor != s {
@@ -240,7 +253,11 @@ func (n *Normalizer) normalize(s *Schema, raw []byte, dst []byte) ([]byte, Meta,
 		}
 		pos++
 		if i < 0 {
-			r.addExtra(b2s(k), fv)
+			if s.nested != nil {
+				r.visitTop(b2s(k), fv) // may be an object of dotted Src fields
+			} else {
+				r.addExtra(b2s(k), fv)
+			}
 			return
 		}
 		slot := &r.fields[i]

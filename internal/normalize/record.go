@@ -34,6 +34,7 @@ type Rec struct {
 	xkeys   [][]byte
 	xkeyBuf []byte
 	scratch []byte // free for Derive functions, valid until the next use
+	pathBuf []byte // dotted path of the nested member being visited (nested.go)
 	nest    ecsjson.Nester
 
 	body          []byte
@@ -118,6 +119,24 @@ func (r *Rec) KeepDuplicates() bool { return r.keepDup }
 func (r *Rec) AccountID() string { return r.n.env.opts.AccountID }
 
 // ---- writing output fields ----
+
+// Raw returns the encoded JSON value of a slot, or nil when it is not set.
+// It is only valid during the current record.
+func (r *Rec) Raw(s SlotRef) []byte {
+	sv := &r.slots[s.id]
+	if sv.gen != r.gen || sv.end <= sv.off {
+		return nil
+	}
+	return r.arena[sv.off:sv.end]
+}
+
+// CopySlot writes src's value (if set) to dst, like Elastic's set with
+// copy_from.
+func (r *Rec) CopySlot(dst, src SlotRef) {
+	if sv := r.slots[src.id]; sv.gen == r.gen && sv.end > sv.off && !(dst.dup && !r.KeepDuplicates()) {
+		r.assign(dst, int(sv.off), int(sv.end))
+	}
+}
 
 // IsSet reports whether the slot holds a value for this record.
 func (r *Rec) IsSet(s SlotRef) bool {

@@ -92,6 +92,9 @@ type Field struct {
 	Related Related
 	// Enrich runs an enrichment on the value (user agent, GeoIP).
 	Enrich Enricher
+	// Mapping is the Elastic mapping type of the Custom field when Type
+	// does not imply it (flattened, text, object, ...). See FieldDefs.
+	Mapping string
 }
 
 // Static is a constant ECS value every document of a dataset carries,
@@ -130,6 +133,16 @@ type Dataset struct {
 	// DropNA also drops the string "N/A" wherever Elastic's newer pipelines
 	// drop it (object members, not array elements).
 	DropNA bool
+	// Declare gives the Elastic mapping type of output fields the table does
+	// not type: custom fields written by Derive, and overrides (see
+	// FieldDefs). ECS fields need no declaration.
+	Declare []FieldDef
+	// Catalog is the datasets.json dataset whose fields the table must cover
+	// (default Name; "-" for API datasets that are not in the catalog).
+	Catalog string
+	// Envelope: records may arrive as whole Cloudflare API responses
+	// ({"success":..,"result":[...]}); see NormalizeEach.
+	Envelope bool
 }
 
 // SlotRef designates one output field of a compiled schema.
@@ -178,6 +191,7 @@ type Schema struct {
 	fields  []cfield
 	srcs    []string // fields[i].Src, compact for the name prediction
 	bySrc   map[string]int32
+	nested  map[string]*nestGroup // top-level objects holding dotted Src fields (nested.go)
 	slots   []slotDef
 	byPath  map[string]int32
 	order   []int32 // slot ids in emission order
@@ -253,6 +267,9 @@ func (s *Schema) Custom(sub string, dup bool) SlotRef {
 func (s *Schema) Field(src string) FieldRef {
 	i, ok := s.bySrc[src]
 	if !ok {
+		i, ok = s.nestedField(src)
+	}
+	if !ok {
 		panic(fmt.Sprintf("normalize: dataset %s has no field %s", s.ds.Name, src))
 	}
 	return FieldRef(i)
@@ -286,7 +303,14 @@ func compile(ds *Dataset) *Schema {
 		if _, dup := s.bySrc[f.Src]; dup {
 			panic(fmt.Sprintf("normalize: %s: field %s listed twice", ds.Name, f.Src))
 		}
-		s.bySrc[f.Src] = int32(i)
+		if strings.Contains(f.Src, ".") {
+			s.addNested(f.Src, int32(i)) // a member of a top-level object (API records)
+		} else {
+			if s.nested[f.Src] != nil {
+				panic(fmt.Sprintf("normalize: %s: %s is both a field and an object of fields", ds.Name, f.Src))
+			}
+			s.bySrc[f.Src] = int32(i)
+		}
 		cf := cfield{Field: f, custom: NoSlot, ecs: NoSlot, copy: NoSlot, related: f.Related}
 		if f.Custom != "" {
 			cf.custom = s.Custom(f.Custom, f.ECS != "")

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -17,9 +18,19 @@ const (
 	maxBackoff = 30 * time.Second
 )
 
+// Bounds of one sink write: queue entries that are already durable are
+// gathered into one batch (one store transaction, one bulk request) up to
+// these limits, so many small uploads do not cost one commit each.
+const (
+	maxWriteRecords = 20000
+	maxWriteBytes   = 32 << 20
+)
+
 // RunSink feeds a sink from the queue until ctx ends or the queue closes:
-// read an entry, write it (retrying with backoff until the sink commits it),
-// then commit the sink's queue position. It returns nil on a clean stop.
+// read what is queued (waiting for the first entry, then taking what is
+// already there up to the bounds above), write it (retrying with backoff
+// until the sink commits), then commit the sink's queue position. It
+// returns nil on a clean stop.
 func (p *Pipeline) RunSink(ctx context.Context, s sink.Sink) error {
 	r, err := p.o.Queue.Reader(s.Name())
 	if err != nil {
@@ -29,6 +40,7 @@ func (p *Pipeline) RunSink(ctx context.Context, s sink.Sink) error {
 	p.readers[s.Name()] = r
 	p.mu.Unlock()
 	log := p.o.Logger.With("sink", s.Name())
+	var g gathered
 	for {
 		e, err := r.Next(ctx)
 		if err != nil {
@@ -37,18 +49,63 @@ func (p *Pipeline) RunSink(ctx context.Context, s sink.Sink) error {
 			}
 			return err
 		}
-		b, err := event.DecodeBatch(e.Data)
-		if err != nil {
-			// The queue verified the checksum, so this is a bug or a format
-			// change, not disk corruption; skipping keeps the sink moving.
-			log.Error("skipping undecodable queue entry", "err", err, "bytes", len(e.Data))
-			p.o.Metrics.QueueCorrupt.Inc()
-		} else if err := p.write(ctx, s, &b); err != nil {
-			return nil // ctx ended while retrying: the entry stays queued
+		g.reset()
+		last := e.Pos
+		g.add(e.Data, log, p)
+		for g.batch.Len() < maxWriteRecords && len(g.arena) < maxWriteBytes {
+			e, ok, err := r.TryNext(ctx)
+			if err != nil || !ok {
+				break // an error here resurfaces on the next Next
+			}
+			last = e.Pos
+			g.add(e.Data, log, p)
 		}
-		if err := r.Commit(e.Pos); err != nil {
+		if g.batch.Len() > 0 {
+			if err := p.write(ctx, s, g.finish()); err != nil {
+				return nil // ctx ended while retrying: the entries stay queued
+			}
+		}
+		if err := r.Commit(last); err != nil {
 			return err
 		}
+	}
+}
+
+// gathered is the batch a sink write is built from. Queue entry data is
+// only valid until the next read, so documents are copied into arena;
+// finish points the records at their copies once the arena stops moving.
+type gathered struct {
+	batch event.Batch
+	arena []byte
+	ends  []int
+}
+
+func (g *gathered) finish() *event.Batch {
+	start := 0
+	for i, end := range g.ends {
+		g.batch.Records[i].Doc = g.arena[start:end]
+		start = end
+	}
+	return &g.batch
+}
+
+func (g *gathered) reset() {
+	g.batch.Records, g.arena, g.ends = g.batch.Records[:0], g.arena[:0], g.ends[:0]
+}
+
+func (g *gathered) add(data []byte, log *slog.Logger, p *Pipeline) {
+	b, err := event.DecodeBatch(data)
+	if err != nil {
+		// The queue verified the checksum, so this is a bug or a format
+		// change, not disk corruption; skipping keeps the sink moving.
+		log.Error("skipping undecodable queue entry", "err", err, "bytes", len(data))
+		p.o.Metrics.QueueCorrupt.Inc()
+		return
+	}
+	for _, r := range b.Records {
+		g.arena = append(g.arena, r.Doc...)
+		g.ends = append(g.ends, len(g.arena))
+		g.batch.Records = append(g.batch.Records, r)
 	}
 }
 

@@ -130,6 +130,17 @@ func (r *Reader) Next(ctx context.Context) (Entry, error) {
 	return r.next(ctx, true)
 }
 
+// TryNext is Next without waiting: ok is false when the reader has caught
+// up with everything durable. Sinks use it to gather what is already queued
+// into one larger write.
+func (r *Reader) TryNext(ctx context.Context) (e Entry, ok bool, err error) {
+	e, err = r.next(ctx, false)
+	if errors.Is(err, errCaughtUp) {
+		return Entry{}, false, nil
+	}
+	return e, err == nil, err
+}
+
 func (r *Reader) next(ctx context.Context, wait bool) (Entry, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

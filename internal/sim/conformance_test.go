@@ -167,7 +167,7 @@ func TestDatasetsConformance(t *testing.T) {
 
 			// Every value of many records (attack bursts included) has
 			// the documented type, with integer and string timestamps.
-			n := 30000
+			n := 15000
 			if scope == ScopeAccount {
 				n = 5000
 			}

@@ -41,8 +41,15 @@
 // run the same traffic: the firewall_events stream is exactly the rule
 // matches of the http_requests stream, with the same RayIDs, clients and
 // rules (one event per matched rule, MatchIndex counting down to the
-// terminating match). Only the timestamps differ, since the caller supplies
-// them.
+// terminating match). Driven through Stepper with the same timestamps (the
+// Pusher does this in its backfill and real-time modes) the events also
+// carry their request's timestamp, so two jobs run with the same
+// PushOptions agree on every RayID and instant.
+//
+// Spellings follow datasets.json: firewall_events Action and Source are
+// lower case ("managedchallenge", "firewallmanaged"), http_requests
+// SecurityActions and SecuritySources camel case ("managedChallenge",
+// "firewallManaged"); ClientCountry is a lower-case ISO code.
 //
 // audit_logs comes from a separate model of an account's team: logins from
 // home and from travel, API token, member, role and two-factor changes, DNS,

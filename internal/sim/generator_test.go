@@ -55,7 +55,7 @@ func TestZoneRestriction(t *testing.T) {
 // http_requests stream of the same Config, in order.
 func TestFirewallEventsMatchHTTPRequests(t *testing.T) {
 	cfg := Config{Seed: 11, AttackBursts: 40}
-	httpRecs := decodeLines(t, generate(t, "http_requests", cfg, nil, 40000))
+	httpRecs := decodeLines(t, generate(t, "http_requests", cfg, nil, 25000))
 	type want struct {
 		ray, ip, path, host, ruleID, source string
 		matchIndex                          int
@@ -73,7 +73,7 @@ func TestFirewallEventsMatchHTTPRequests(t *testing.T) {
 		}
 	}
 	if len(wants) < 500 {
-		t.Fatalf("only %d rule matches in 40000 requests", len(wants))
+		t.Fatalf("only %d rule matches in 25000 requests", len(wants))
 	}
 	fw := decodeLines(t, generate(t, "firewall_events", cfg, nil, len(wants)))
 	for i, e := range fw {
@@ -93,7 +93,7 @@ var rayRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 // Realism: the mix of a day of traffic looks like a real zone's.
 func TestHTTPRequestsRealism(t *testing.T) {
-	recs := decodeLines(t, generate(t, "http_requests", Config{Seed: 1, AttackBursts: 20}, nil, 60000))
+	recs := decodeLines(t, generate(t, "http_requests", Config{Seed: 1, AttackBursts: 20}, nil, 40000))
 	n := float64(len(recs))
 	status := map[string]int{}
 	geo := map[string]string{}

@@ -368,8 +368,7 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 	if p.opts.Mode == ModeCount {
 		stepper = nil
 	}
-	// add generates one record and applies the batch limits.
-	var add func(t time.Time) error
+	// addRecord generates one record and applies the batch limits.
 	addRecord := func(t time.Time) error {
 		if w.Records() > 0 && p.opts.Mode == ModeBackfill && t.Sub(firstTS) >= p.opts.BackfillSpan {
 			if err := flush(); err != nil {
@@ -397,7 +396,7 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 		}
 		return nil
 	}
-	add = addRecord
+	add := addRecord
 	if stepper != nil {
 		add = func(t time.Time) error {
 			for range stepper.Step(t) {
@@ -411,23 +410,30 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 	intervalDue := func() bool {
 		return w.Records() > 0 && p.now().Sub(batchStart) >= p.job.MaxUploadInterval
 	}
+	// step stamps one step t; every 256 steps it also checks ctx and flushes
+	// a batch older than max_upload_interval.
+	step := func(t time.Time) error {
+		generated++
+		if err := add(t); err != nil {
+			return err
+		}
+		if generated%256 != 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if intervalDue() {
+			return flush()
+		}
+		return nil
+	}
 
 	switch p.opts.Mode {
 	case ModeCount:
 		for generated < p.opts.Records {
-			generated++
-			if err := add(p.now()); err != nil {
+			if err := step(p.now()); err != nil {
 				return err
-			}
-			if generated%256 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				if intervalDue() {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
 			}
 		}
 	case ModeBackfill:
@@ -436,24 +442,9 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 			end = p.now()
 		}
 		tl := newDiurnal(end.Add(-p.opts.Window), end, p.opts.Records, p.opts.Seed)
-		for {
-			t, ok := tl.next()
-			if !ok {
-				break
-			}
-			generated++
-			if err := add(t); err != nil {
+		for t, ok := tl.next(); ok; t, ok = tl.next() {
+			if err := step(t); err != nil {
 				return err
-			}
-			if generated%256 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				if intervalDue() {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
 			}
 		}
 	case ModeRealtime:
@@ -476,9 +467,7 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 			}
 			for i := range due {
 				// Spread the tick's records over the time since the last tick.
-				t := prev.Add(now.Sub(prev) * time.Duration(i+1) / time.Duration(due))
-				generated++
-				if err := add(t); err != nil {
+				if err := step(prev.Add(now.Sub(prev) * time.Duration(i+1) / time.Duration(due))); err != nil {
 					return err
 				}
 			}
@@ -514,8 +503,8 @@ func (p *Pusher) uploader(ctx context.Context, in <-chan *upload) {
 func (p *Pusher) deliver(ctx context.Context, body []byte, rawLen, records int) {
 	for attempt := 1; ; attempt++ {
 		p.attempts.Add(1)
-		status, retryAfter, msg := p.post(ctx, body)
-		if msg == "" {
+		status, retryAfter, failure := p.post(ctx, body)
+		if failure == "" {
 			p.recordsSent.Add(int64(records))
 			p.batchesSent.Add(1)
 			p.bytesSent.Add(int64(len(body)))
@@ -533,9 +522,9 @@ func (p *Pusher) deliver(ctx context.Context, body []byte, rawLen, records int) 
 			p.batchesFailed.Add(1)
 			p.recordsDropped.Add(int64(records))
 			p.mu.Lock()
-			p.lastError, p.errorMessage = p.now(), msg
+			p.lastError, p.errorMessage = p.now(), p.errorMessage(failure)
 			p.mu.Unlock()
-			p.log.Warn("logpush batch dropped", "job", p.job.Name, "records", records, "attempts", attempt, "error", msg)
+			p.log.Warn("logpush batch dropped", "job", p.job.Name, "records", records, "attempts", attempt, "error", failure)
 			return
 		}
 		wait := min(p.opts.Backoff<<(attempt-1), p.opts.MaxBackoff)
@@ -543,7 +532,7 @@ func (p *Pusher) deliver(ctx context.Context, body []byte, rawLen, records int) 
 			wait = min(retryAfter, p.opts.MaxRetryAfter)
 		}
 		p.retries.Add(1)
-		p.log.Debug("logpush upload failed, retrying", "job", p.job.Name, "attempt", attempt, "wait", wait, "error", msg)
+		p.log.Debug("logpush upload failed, retrying", "job", p.job.Name, "attempt", attempt, "wait", wait, "error", failure)
 		if p.sleep(ctx, wait) != nil {
 			return
 		}
@@ -589,11 +578,11 @@ func (p *Pusher) probe(ctx context.Context) error {
 	default:
 		body = probeContent
 	}
-	if _, _, msg := p.post(ctx, body); msg != "" {
+	if _, _, failure := p.post(ctx, body); failure != "" {
 		p.mu.Lock()
-		p.lastError, p.errorMessage = p.now(), msg
+		p.lastError, p.errorMessage = p.now(), p.errorMessage(failure)
 		p.mu.Unlock()
-		return errors.New(msg)
+		return errors.New(failure)
 	}
 	p.mu.Lock()
 	p.probed = true
@@ -601,14 +590,14 @@ func (p *Pusher) probe(ctx context.Context) error {
 	return nil
 }
 
-// post makes one upload attempt. msg is "" on a 2xx answer, otherwise the
-// job's error_message for it.
-func (p *Pusher) post(ctx context.Context, body []byte) (status int, retryAfter time.Duration, msg string) {
+// post makes one upload attempt. failure is "" on a 2xx answer, otherwise
+// what went wrong ("415 {body...}", a transport error).
+func (p *Pusher) post(ctx context.Context, body []byte) (status int, retryAfter time.Duration, failure string) {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.dest.URL, bytes.NewReader(body))
 	if err != nil {
-		return 0, 0, "error pushing: " + err.Error()
+		return 0, 0, err.Error()
 	}
 	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	for k, vs := range p.dest.Header {
@@ -617,7 +606,7 @@ func (p *Pusher) post(ctx context.Context, body []byte) (status int, retryAfter 
 	req.Header.Set("Content-Encoding", "gzip")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return 0, 0, fmt.Sprintf("error pushing: error uploading to %s: %v", req.URL.Scheme, redactErr(err, p.dest.URL))
+		return 0, 0, redactErr(err, p.dest.URL)
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -626,7 +615,14 @@ func (p *Pusher) post(ctx context.Context, body []byte) (status int, retryAfter 
 		return resp.StatusCode, 0, ""
 	}
 	return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After"), p.now()),
-		fmt.Sprintf("error pushing: error uploading to %s: %d %s", req.URL.Scheme, resp.StatusCode, strings.TrimSpace(string(snippet)))
+		strings.TrimSpace(strconv.Itoa(resp.StatusCode) + " " + strings.TrimSpace(string(snippet)))
+}
+
+// errorMessage is the job's error_message for a failed upload, in
+// Cloudflare's words.
+func (p *Pusher) errorMessage(failure string) string {
+	scheme, _, _ := strings.Cut(p.dest.URL, ":")
+	return "error pushing: error uploading to " + scheme + ": " + failure
 }
 
 // redactErr keeps URLs in transport errors free of query strings (they may

@@ -335,7 +335,7 @@ func TestPusherCancelStopsPromptly(t *testing.T) {
 
 func TestPusherRealtimeBounded(t *testing.T) {
 	dst := newDestination(t, true, nil)
-	p, err := runPusher(t, Job{Dataset: "firewall_events", DestinationConf: dst.URL, MaxUploadInterval: 50 * time.Millisecond},
+	p, err := runPusher(t, Job{Dataset: "http_requests", DestinationConf: dst.URL, MaxUploadInterval: 50 * time.Millisecond},
 		PushOptions{Mode: ModeRealtime, Rate: 2000, Records: 400, InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatal(err)

@@ -95,17 +95,17 @@ func (r *request) country() string { return r.net.country }
 
 // visitor is a client: one IP, one user agent, one browsing habit.
 type visitor struct {
-	kind    visitorKind
-	net     *network
-	ip      netip.Addr
-	ipClass string
-	ag      *agent
-	tls     *tlsProfile
-	ja3     string
-	colo    *colo
-	zone    *zone
-	score   int
-	scoreSr string
+	kind     visitorKind
+	net      *network
+	ip       netip.Addr
+	ipClass  string
+	ag       *agent
+	tls      *tlsProfile
+	ja3      string
+	colo     *colo
+	zone     *zone
+	score    int
+	scoreSrc string
 
 	// Session state.
 	left       int    // pages (or calls, probes) left
@@ -120,7 +120,8 @@ type visitor struct {
 	pendingRay uint64 // and that request's RayID
 	cleared    bool   // solved a challenge: has a clearance cookie
 	loginPosts int
-	seen       int // requests so far; later asset requests are often conditional
+	seen       int  // requests so far; later asset requests are often conditional
+	busy       bool // in a session right now
 }
 
 type burstKind uint8
@@ -156,9 +157,9 @@ type traffic struct {
 }
 
 const (
-	poolSize    = 6000
-	activeSize  = 48
-	defaultBurs = 4.0 // attack bursts per 100,000 requests
+	poolSize            = 6000
+	activeSize          = 48
+	defaultAttackBursts = 4.0 // attack bursts per 100,000 requests
 )
 
 func newTraffic(cfg Config) (*traffic, error) {
@@ -178,7 +179,7 @@ func newTraffic(cfg Config) (*traffic, error) {
 	}
 	bursts := cfg.AttackBursts
 	if bursts == 0 {
-		bursts = defaultBurs
+		bursts = defaultAttackBursts
 	}
 	if bursts > 0 {
 		tr.burstP = bursts / 100000
@@ -277,7 +278,7 @@ func (tr *traffic) newVisitor(k visitorKind) *visitor {
 	if v.ja3 == "" {
 		v.ja3 = string(appendHex(appendHex(nil, r.Uint64(), 8), r.Uint64(), 8))
 	}
-	v.score, v.scoreSr = v.ag.scoreLo, v.ag.scoreSrc
+	v.score, v.scoreSrc = v.ag.scoreLo, v.ag.scoreSrc
 	if v.ag.scoreHi > v.ag.scoreLo {
 		v.score = v.ag.scoreLo + r.IntN(v.ag.scoreHi-v.ag.scoreLo+1)
 	}
@@ -287,9 +288,9 @@ func (tr *traffic) newVisitor(k visitorKind) *visitor {
 		case x < 3:
 			v.score = 8 + r.IntN(21)
 		case x < 20:
-			v.score, v.scoreSr = 90+r.IntN(10), srcJS
+			v.score, v.scoreSrc = 90+r.IntN(10), srcJS
 		case x < 25:
-			v.score, v.scoreSr = 70+r.IntN(30), srcBehavior
+			v.score, v.scoreSrc = 70+r.IntN(30), srcBehavior
 		default:
 			v.score = 60 + r.IntN(40)
 			if r.IntN(4) == 0 {
@@ -341,10 +342,14 @@ func (tr *traffic) newSession() *visitor {
 	}
 	idx := int(k)*span + int(float64(span)*u)
 	v := tr.pool[idx]
-	if v == nil || v.kind != k {
+	switch {
+	case v == nil:
 		v = tr.newVisitor(k)
 		tr.pool[idx] = v
+	case v.busy:
+		v = tr.newVisitor(k) // already in a session: someone new instead
 	}
+	v.busy = true
 	v.cleared, v.pending, v.retry, v.atLogin, v.loginPosts = false, nil, nil, false, 0
 	v.assets, v.seen = 0, 0
 	v.page = v.page[:0]
@@ -404,6 +409,7 @@ func (tr *traffic) next() *request {
 		v := tr.active[i]
 		tr.visitorStep(v, r)
 		if v.left <= 0 && v.assets <= 0 && v.retry == nil {
+			v.busy = false
 			tr.active[i] = tr.newSession()
 		}
 	}
@@ -423,7 +429,7 @@ func (r *request) reset() {
 // setClient copies the client's identity into the request.
 func (r *request) setClient(v *visitor) {
 	r.v, r.net, r.ip, r.ipClass, r.ag, r.tls, r.ja3, r.colo = v, v.net, v.ip, v.ipClass, v.ag, v.tls, v.ja3, v.colo
-	r.botScore, r.botSrc, r.botCat, r.js = v.score, v.scoreSr, v.ag.category, v.ag.js
+	r.botScore, r.botSrc, r.botCat, r.js = v.score, v.scoreSrc, v.ag.category, v.ag.js
 	r.botTags, r.detIDs = v.ag.botTags, v.ag.detIDs
 	r.ua = r.strs(v.ag.ua)
 	v.seen++
@@ -550,12 +556,15 @@ func (tr *traffic) humanStep(v *visitor, r *request) {
 	for (e.class == epLogin && !v.atLogin) || (e.class == epAdmin && z.kind == siteBlog && v.net.country != "us" && rnd.IntN(4) > 0) {
 		e = pickEndpoint(rnd, z.pages)
 	}
+	if v.atLogin && z.formLogin != nil && rnd.IntN(3) > 0 {
+		e = z.formLogin // submits the form it was shown
+	}
 	tr.setEndpoint(r, z, e)
 	if len(v.page) == 0 {
 		// Landing: a search engine, a link, or typed in.
 		switch x := rnd.IntN(100); {
 		case x < 45:
-			r.referer = r.str([]byte(externalReferers[rnd.IntN(len(externalReferers))]))
+			r.referer = r.strs(externalReferers[rnd.IntN(len(externalReferers))])
 		case x < 55 && r.method == "GET" && len(r.query) == 0:
 			start := len(r.buf)
 			r.buf = append(r.buf, "?utm_source=newsletter&utm_medium=email&utm_campaign="...)
@@ -616,7 +625,7 @@ func (tr *traffic) crawlerStep(v *visitor, r *request) {
 	rnd, z := tr.r, v.zone
 	v.left--
 	switch {
-	case v.seen == 0 && rnd.IntN(3) == 0:
+	case v.seen == 1 && rnd.IntN(3) == 0: // the session's first request
 		tr.setEndpoint(r, z, epRobotsTxt)
 	case rnd.IntN(25) == 0:
 		tr.setEndpoint(r, z, epSitemap)
@@ -723,8 +732,13 @@ func (tr *traffic) originAnswer(r *request) {
 		if x < 60 {
 			r.originWants = 404
 		}
-	case epAPI, epHealth:
+	case epAPI:
 		r.originWants = apiStatus(r.method, x)
+	case epHealth:
+		r.originWants = 200
+		if x < 30 {
+			r.originWants = 503
+		}
 	case epLogin:
 		switch {
 		case r.ctype == ctJSON && x < 1500:
@@ -825,7 +839,7 @@ func (tr *traffic) startBurst() {
 				b.v.ag = agentByUA("python-requests/2.31.0")
 			}
 			b.v.tls = b.v.ag.tls
-			b.v.score, b.v.scoreSr = 1+rnd.IntN(5), srcML
+			b.v.score, b.v.scoreSrc = 1+rnd.IntN(5), srcML
 		}
 		b.left, b.share = 300+rnd.IntN(1200), 0.4
 	case bkVulnScan:
@@ -842,7 +856,7 @@ func (tr *traffic) startBurst() {
 			p.kind = vkAttacker
 			p.tls = tlsPython // a browser UA on a Python TLS stack
 			p.ja3 = tlsPython.ja3
-			p.score, p.scoreSr = 1+rnd.IntN(14), srcML
+			p.score, p.scoreSrc = 1+rnd.IntN(14), srcML
 			if rnd.IntN(10) == 0 {
 				p.score = 30 + rnd.IntN(20) // the model misses a few
 			}
@@ -920,15 +934,14 @@ func (tr *traffic) burstStep(b *burst, r *request) {
 	case bkLog4Shell:
 		r.setClient(b.v)
 		z := tr.pickZone()
+		tr.setEndpoint(r, z, epHomeGet)
+		r.class = epPage
 		if rnd.IntN(3) == 0 {
-			tr.setEndpoint(r, z, epHomeGet)
 			r.class = epMissing
 			start := len(r.buf)
 			r.buf = append(r.buf, "?x="...)
 			r.buf = append(r.buf, bytes.ReplaceAll(bytes.ReplaceAll(b.payload, []byte("${"), []byte("%24%7B")), []byte("}"), []byte("%7D"))...)
 			r.query = r.buf[start:len(r.buf):len(r.buf)]
-		} else {
-			tr.setEndpoint(r, z, epHomeGet)
 		}
 		r.ua = r.str(b.payload)
 		r.attack = acLog4j

@@ -50,6 +50,7 @@ type zone struct {
 	apis       []*endpoint
 	xhr        []*endpoint // the API calls a web page makes (the API endpoints among assets)
 	login      *endpoint   // the endpoint brute force and credential stuffing go for
+	formLogin  *endpoint   // the sign-in form post of the site
 	rules      zoneRules
 	assetHash  [3]string
 }
@@ -365,7 +366,7 @@ func init() {
 		}
 		for _, e := range z.pages {
 			if e.class == epLogin {
-				z.login = e
+				z.login, z.formLogin = e, e
 			}
 		}
 		for _, e := range z.assets {

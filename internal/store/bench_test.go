@@ -34,9 +34,14 @@ func httpDoc(i int, ts time.Time) []byte {
 		st, i%700, uint64(i)*2654435761, method, 1200+i%5000, st, ip, 13335+i%50, cc, ip, path, path)
 }
 
+// BenchmarkWrite measures committed events/s; FLAREHOSE_BENCH_BATCH sets
+// the records per Write (one transaction), default 1000.
 func BenchmarkWrite(b *testing.B) {
 	s := openTest(b, Options{})
-	const batchSize = 1000
+	batchSize := 1000
+	if v, err := strconv.Atoi(os.Getenv("FLAREHOSE_BENCH_BATCH")); err == nil && v > 0 {
+		batchSize = v
+	}
 	base := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	batches := make([]*event.Batch, 8)
 	size := 0

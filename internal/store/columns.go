@@ -154,7 +154,7 @@ func newSchema(cols []Column) (*schema, error) {
 		s.phys = append(s.phys, p)
 	}
 	s.phys = append(s.phys, nums...)
-	s.phys = append(s.phys, physCol{name: colDoc, typ: "JSON"})
+	s.phys = append(s.phys, physCol{name: colDoc, typ: "VARCHAR"})
 	s.byPath["@timestamp"] = fieldRef{kind: kTime, col: colTime, field: "@timestamp"}
 	s.byPath["_id"] = fieldRef{kind: kString, col: colID, field: "_id"}
 
@@ -220,16 +220,15 @@ func (s *schema) createSQL() string {
 }
 
 // insertSQL is the query of the appender: rows arrive as appended_data with
-// the columns of phys in order; doc arrives as VARCHAR and becomes JSON.
+// the columns of phys in order. doc is stored as it comes: Write has
+// already checked it is a JSON object, and a second check by DuckDB's JSON
+// cast costs ~25% of the write throughput.
 func (s *schema) insertSQL() string {
 	names := make([]string, len(s.phys))
 	sel := make([]string, len(s.phys))
 	for i, p := range s.phys {
 		names[i] = p.name
 		sel[i] = fmt.Sprintf("col%d", i+1)
-		if p.name == colDoc {
-			sel[i] = fmt.Sprintf("TRY_CAST(col%d AS JSON)", i+1)
-		}
 	}
 	return "INSERT INTO events (" + strings.Join(names, ", ") + ") SELECT " + strings.Join(sel, ", ") + " FROM appended_data"
 }

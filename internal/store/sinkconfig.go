@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"time"
 
@@ -15,14 +16,17 @@ type SinkConfig struct {
 	Path string `yaml:"path"`
 	// Retention deletes events older than this (e.g. 30d); 0 keeps everything.
 	Retention config.Duration `yaml:"retention"`
+	// MemoryLimit caps DuckDB's memory (DuckDB syntax: "1GB", "512MB").
+	MemoryLimit string `yaml:"memory_limit"`
 }
 
 // DefaultFile is the store's file name inside the data directory.
 const DefaultFile = "flarehose.duckdb"
 
-// DefaultSinkConfig returns the defaults: <data_dir>/flarehose.duckdb, 30 days.
+// DefaultSinkConfig returns the defaults: <data_dir>/flarehose.duckdb, 30
+// days, 1GB of DuckDB memory.
 func DefaultSinkConfig() *SinkConfig {
-	return &SinkConfig{Path: DefaultFile, Retention: config.Duration(30 * 24 * time.Hour)}
+	return &SinkConfig{Path: DefaultFile, Retention: config.Duration(30 * 24 * time.Hour), MemoryLimit: "1GB"}
 }
 
 // Validate checks the section.
@@ -33,6 +37,11 @@ func (c *SinkConfig) Validate() error {
 	if c.Retention < 0 {
 		return errors.New("retention must not be negative")
 	}
+	if c.MemoryLimit != "" {
+		if _, err := config.ParseByteSize(c.MemoryLimit); err != nil {
+			return fmt.Errorf("memory_limit: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -42,5 +51,5 @@ func NewSink(name string, c SinkConfig, d sink.Deps) (*Store, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(d.DataDir, path)
 	}
-	return Open(Options{Path: path, Retention: c.Retention.D(), Metrics: d.Metrics, Logger: d.Logger})
+	return Open(Options{Path: path, Name: name, Retention: c.Retention.D(), MemoryLimit: c.MemoryLimit, Metrics: d.Metrics, Logger: d.Logger})
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,11 @@ type Options struct {
 	Retention time.Duration      // delete events older than this; 0 = keep forever
 	Metrics   *telemetry.Metrics // may be nil
 	Logger    *slog.Logger       // may be nil
+	// Name is the sink's name (its queue cursor); default "duckdb".
+	Name string
+	// MemoryLimit caps DuckDB's buffer memory, e.g. "1GB" (DuckDB syntax);
+	// "" keeps DuckDB's default of 80% of RAM.
+	MemoryLimit string
 }
 
 // Validate checks the options.
@@ -76,7 +82,12 @@ var (
 )
 
 // Name is the sink's name.
-func (s *Store) Name() string { return "duckdb" }
+func (s *Store) Name() string {
+	if s.opts.Name != "" {
+		return s.opts.Name
+	}
+	return "duckdb"
+}
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
@@ -150,8 +161,15 @@ func open(o Options, readOnly bool) (*Store, error) {
 		return nil, err
 	}
 	dsn := abs
+	params := url.Values{}
 	if readOnly {
-		dsn += "?access_mode=READ_ONLY"
+		params.Set("access_mode", "READ_ONLY")
+	}
+	if o.MemoryLimit != "" {
+		params.Set("memory_limit", o.MemoryLimit)
+	}
+	if len(params) > 0 {
+		dsn += "?" + params.Encode()
 	}
 	conn, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {

@@ -37,16 +37,8 @@ func (s *Store) Write(ctx context.Context, b *event.Batch) error {
 		return err
 	}
 	defer s.release()
-	start := time.Now()
-	n, err := s.write(ctx, b, start)
-	if m := s.opts.Metrics; m != nil {
-		if err != nil {
-			m.SinkErrors.WithLabelValues(s.Name()).Inc()
-		} else {
-			m.SinkRecords.WithLabelValues(s.Name()).Add(float64(n))
-			m.SinkLatency.WithLabelValues(s.Name()).Observe(time.Since(start).Seconds())
-		}
-	}
+	// Sink metrics (records, errors, latency) are counted by the pipeline.
+	_, err := s.write(ctx, b, time.Now())
 	return err
 }
 
