@@ -34,14 +34,17 @@ type demoFlags struct {
 }
 
 // demoDatasets are the simulated Logpush jobs: share of the history volume
-// and of the live rate per dataset.
+// and of the live rate per dataset. firewall_events follows the request
+// stream (same seed and volume, FollowTraffic): its events are the rule
+// matches of the very requests in http_requests, same RayIDs and instants.
 var demoDatasets = []struct {
 	dataset string
 	share   float64
+	follow  bool
 }{
-	{"http_requests", 1},
-	{"firewall_events", 0.08},
-	{"audit_logs", 0.002},
+	{"http_requests", 1, false},
+	{"firewall_events", 1, true},
+	{"audit_logs", 0.002, false},
 }
 
 func newDemoCmd(s streams) *cobra.Command {
@@ -151,7 +154,11 @@ func simulate(ctx context.Context, s streams, f demoFlags, recv, secret string) 
 		history.Add(1)
 		go func() {
 			n := max(int(float64(f.events)*d.share), 10)
-			sent, err := runPusher(ctx, job, sim.PushOptions{Mode: sim.ModeBackfill, Records: n, Window: f.history, End: start, Seed: f.seed + uint64(i), Concurrency: 2, Logger: quiet})
+			seed := f.seed
+			if !d.follow && d.dataset != "http_requests" {
+				seed += uint64(i)
+			}
+			sent, err := runPusher(ctx, job, sim.PushOptions{Mode: sim.ModeBackfill, Records: n, Window: f.history, End: start, Seed: seed, FollowTraffic: d.follow, Concurrency: 2, Logger: quiet})
 			mu.Lock()
 			total += sent
 			mu.Unlock()
@@ -162,7 +169,7 @@ func simulate(ctx context.Context, s streams, f demoFlags, recv, secret string) 
 			}
 			if rate := f.rate * d.share; rate > 0 {
 				job.MaxUploadInterval = 5 * time.Second // livelier than Cloudflare's 30 s for a demo
-				if _, err := runPusher(ctx, job, sim.PushOptions{Mode: sim.ModeRealtime, Rate: rate, Seed: f.seed + 100 + uint64(i), Probe: sim.ProbeNone, Logger: quiet}); err != nil {
+				if _, err := runPusher(ctx, job, sim.PushOptions{Mode: sim.ModeRealtime, Rate: rate, Seed: seed + 100, FollowTraffic: d.follow, Probe: sim.ProbeNone, Logger: quiet}); err != nil {
 					fmt.Fprintf(s.err, "demo: %s live traffic: %v\n", d.dataset, err)
 				}
 			}

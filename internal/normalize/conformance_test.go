@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // TestConformance replays Elastic's pipeline test fixtures
@@ -54,6 +56,7 @@ func TestConformance(t *testing.T) {
 				}
 			}
 			opts := Options{GeoIPDir: geoDir}
+			opts.AccountID = fixtureConfig(t, dir)["account_id"] // test-common-config.yml _config
 			for _, tag := range tags {
 				switch tag {
 				case "preserve_original_event":
@@ -121,6 +124,24 @@ func TestConformance(t *testing.T) {
 	if ran == 0 {
 		t.Skip("no fixture for the known datasets")
 	}
+}
+
+// fixtureConfig reads the _config map of a fixture's test-common-config.yml
+// (the check script passes it as --account-id and the like).
+func fixtureConfig(t *testing.T, dir string) map[string]string {
+	b, err := os.ReadFile(filepath.Join(dir, "test-common-config.yml"))
+	if err != nil {
+		return nil
+	}
+	var cfg struct {
+		Fields struct {
+			Config map[string]string `yaml:"_config"`
+		} `yaml:"fields"`
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatalf("test-common-config.yml: %v", err)
+	}
+	return cfg.Fields.Config
 }
 
 // flattenPlain mirrors the check script: objects flatten to dotted paths;

@@ -31,11 +31,11 @@ func makeDEXDeviceStateEvent(rng *rand.Rand, i int) string {
 		`"TunnelStatsUpstream":{"rttUs":%d,"minRttUs":18500,"rttVarUs":1700,"packetsSent":%d,"packetsLost":%d,"packetsRetransmitted":1,"bytesSent":%d,"bytesLost":4800,"bytesRetransmitted":1200},`+
 		`"TunnelType":"masque","WarpColoCode":"%s","WiFiStrengthDBM":%d}`,
 		rng.IntN(4) > 0, rng.IntN(2) == 0, rng.IntN(2) == 0, rng.IntN(900), rng.Float64(), rng.Float64()/2, rng.Float64()/10,
-		pick(rng, "mac", "windows", "linux"), pick(rng, "wifi", "ethernet", "cellular"), uuidFrom(rng), rng.IntN(256), 1+rng.IntN(254),
-		v6, uuidFrom(rng), rng.IntN(5_000_000), rng.Float64(), rng.IntN(2_000_000), rng.IntN(256),
-		pick(rng, 23, 31, 48, -1), 1+rng.IntN(250), rng.IntN(2_000_000), rng.IntN(500_000), 1_000_000+rng.IntN(15_000_000), rng.Float64(),
-		rng.Float64()/5, pick(rng, "connected", "connected", "paused", "disconnected"), rng.IntN(5) == 0, t.UnixNano(),
+		epPick(rng, "mac", "windows", "linux"), epPick(rng, "wifi", "ethernet", "cellular"), epUUID(rng), rng.IntN(256), 1+rng.IntN(254),
+		v6, epUUID(rng), rng.IntN(5_000_000), rng.Float64(), rng.IntN(2_000_000), rng.IntN(256),
+		epPick(rng, 23, 31, 48, -1), 1+rng.IntN(250), rng.IntN(2_000_000), rng.IntN(500_000), 1_000_000+rng.IntN(15_000_000), rng.Float64(),
+		rng.Float64()/5, epPick(rng, "connected", "connected", "paused", "disconnected"), rng.IntN(5) == 0, t.UnixNano(),
 		15000+rng.IntN(20000), rng.IntN(500_000), rng.IntN(50), rng.IntN(900_000_000),
 		15000+rng.IntN(20000), rng.IntN(500_000), rng.IntN(50), rng.IntN(100_000_000),
-		pick(rng, "SJC", "FRA", "LHR"), -30-rng.IntN(60))
+		epPick(rng, "SJC", "FRA", "LHR"), -30-rng.IntN(60))
 }

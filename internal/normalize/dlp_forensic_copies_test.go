@@ -20,7 +20,7 @@ func makeDLPForensicCopy(rng *rand.Rand, i int) string {
 	}
 	return fmt.Sprintf(`{"AccountID":"4f8d1c2b3a4e5f60718293a4b5c6d7e8","Datetime":%d,"ForensicCopyID":"%s","GatewayRequestID":"%024x",`+
 		`"Headers":{"Content-Type":"%s","Host":"%s","User-Agent":"%s"},"Payload":"%s","Phase":"%s","TriggeredRuleID":"%s"}`,
-		t.UnixNano(), uuidFrom(rng), rng.Uint64(), pick(rng, "application/json", "text/plain", "multipart/form-data"),
-		pick(rng, "upload.example.net", "api.example.com"), benchUAs[rng.IntN(len(benchUAs))],
-		base64.StdEncoding.EncodeToString(payload), pick(rng, "request", "response"), uuidFrom(rng))
+		t.UnixNano(), epUUID(rng), rng.Uint64(), epPick(rng, "application/json", "text/plain", "multipart/form-data"),
+		epPick(rng, "upload.example.net", "api.example.com"), benchUAs[rng.IntN(len(benchUAs))],
+		base64.StdEncoding.EncodeToString(payload), epPick(rng, "request", "response"), epUUID(rng))
 }

@@ -42,6 +42,10 @@ var accessRequests = &Dataset{
 		{Src: "TemporaryAccessApprovers", Custom: "temp_access.approvers"}, // related.user in derive
 		{Src: "TemporaryAccessDuration", Custom: "temp_access.duration", Type: Long},
 	},
+	Declare: []FieldDef{
+		{Path: "cloudflare_logpush.access_request.country", Type: "keyword", Source: "Country"},
+		{Path: "client.geo.country_iso_code", Type: "keyword", Source: "Country"},
+	},
 	Derive: deriveAccessRequests,
 }
 
@@ -71,7 +75,7 @@ func deriveAccessRequests(s *Schema) DeriveFunc {
 		if !r.KeepDuplicates() {
 			r.Unset(allowedSlot)
 		}
-		if c, ok := r.String(country); ok && c != "" {
+		if c, ok := r.String(country); ok && c != "" && c != "N/A" {
 			r.SetString(countrySlot, c)
 			geoFound := r.IsSet(iso)
 			for _, g := range geo {

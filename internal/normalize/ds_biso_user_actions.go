@@ -54,7 +54,7 @@ func deriveBISOUserActions(s *Schema) DeriveFunc {
 			u.URIParts(r, raw)
 		}
 		if !r.IsSet(u.Domain) {
-			if d, ok := r.String(domain); ok {
+			if d, ok := r.String(domain); ok && d != "N/A" {
 				r.SetString(u.Domain, d)
 			}
 		}

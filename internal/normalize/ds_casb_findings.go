@@ -26,7 +26,7 @@ var casbFindings = &Dataset{
 		// uri_parts (keep_original) on the link replaces url.* in
 		// deriveCASBFindings; the custom copy is a duplicate.
 		{Src: "AssetLink", Custom: "asset.url", ECS: "url.original"},
-		{Src: "AssetMetadata", Custom: "asset.metadata"},
+		{Src: "AssetMetadata", Custom: "asset.metadata", Mapping: "flattened"},
 		{Src: "FindingTypeDisplayName", Custom: "finding.type.name"},
 		{Src: "FindingTypeID", Custom: "finding.type.id"},
 		{Src: "FindingTypeSeverity", Custom: "finding.type.severity"}, // + event.severity in deriveCASBFindings

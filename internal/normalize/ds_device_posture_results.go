@@ -36,8 +36,8 @@ var devicePostureResults = &Dataset{
 		{Src: "DeviceModel", Custom: "host.model", Copy: "device.model.name"},
 		{Src: "DeviceSerialNumber", Custom: "host.serial", Copy: "device.serial_number"},
 		{Src: "PostureEvaluatedResult", Custom: "eval.result", Type: Bool}, // + event.outcome
-		{Src: "PostureExpectedJSON", Custom: "eval.expected"},
-		{Src: "PostureReceivedJSON", Custom: "eval.received"},
+		{Src: "PostureExpectedJSON", Custom: "eval.expected", Mapping: "flattened"},
+		{Src: "PostureReceivedJSON", Custom: "eval.received", Mapping: "flattened"},
 		{Src: "RegistrationID", Custom: "registration_id"},
 	},
 	Derive: deriveDevicePostureResults,
@@ -49,7 +49,7 @@ func deriveDevicePostureResults(s *Schema) DeriveFunc {
 	result := s.Field("PostureEvaluatedResult")
 	outcome := s.Slot("event.outcome")
 	return func(r *Rec) {
-		if b, ok := boolValue(r.Value(result)); ok {
+		if b, ok := epBool(r.Value(result)); ok {
 			if b {
 				r.SetString(outcome, "success")
 			} else {

@@ -64,7 +64,7 @@ var dexApplicationTests = &Dataset{
 		{Src: "HTTPResponseBody", ECS: "http.response.body.content"}, // not in Cloudflare's reference; mapped by Elastic
 		{Src: "HTTPResponseBodyBytes", ECS: "http.response.body.bytes", Type: Long},
 		{Src: "HTTPResponseHeaderBytes", Custom: "http.response.header_bytes", Type: Long},
-		{Src: "HTTPResponseHeaders", Custom: "http.response.headers"}, // not in Cloudflare's reference; mapped by Elastic
+		{Src: "HTTPResponseHeaders", Custom: "http.response.headers", Mapping: "nested"}, // not in Cloudflare's reference; mapped by Elastic
 
 		// HTTP test: navigation timings (milliseconds since the test start).
 		{Src: "HTTPConnectStartMs", Custom: "http.timings.connect_start_ms", Type: Long},
@@ -104,7 +104,7 @@ var dexApplicationTests = &Dataset{
 		// Traceroute test: metrics.
 		{Src: "TracerouteProtocol", ECS: "network.transport"},
 		{Src: "TracerouteDurationMs", Custom: "traceroute.duration_ms", Type: Long},
-		{Src: "TracerouteHops", Custom: "traceroute.hops"},
+		{Src: "TracerouteHops", Custom: "traceroute.hops", Mapping: "nested"},
 		{Src: "TracerouteMaxTTL", Custom: "traceroute.max_ttl", Type: Long},
 		{Src: "TracerouteSize", Custom: "traceroute.size", Type: Long},
 		{Src: "TracerouteStatus", Custom: "traceroute.status"},
@@ -118,7 +118,7 @@ var dexApplicationTests = &Dataset{
 // runs uri_parts (keep_original) on HTTPURL: url.* with url.original, or
 // url.full and an error when it does not parse.
 func deriveDEXApplicationTests(s *Schema) DeriveFunc {
-	osType := bindHostOSType(s, "ClientPlatform")
+	osType := epHostOSType(s, "ClientPlatform")
 	rawURL := s.Field("HTTPURL")
 	u := BindURL(s)
 	full := s.Slot("url.full")

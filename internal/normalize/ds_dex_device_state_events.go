@@ -83,20 +83,20 @@ var dexDeviceStateEvents = &Dataset{
 		// Resources (percentages are fractions from 0 to 1, like host.cpu.usage).
 		{Src: "BatteryCharging", Custom: "battery.charging", Type: Bool},
 		{Src: "BatteryCycles", Custom: "battery.cycles", Type: Long},
-		{Src: "BatteryPercentage", Custom: "battery.percentage", Type: Double},
-		{Src: "CPUPercentage", Custom: "cpu.percentage", Copy: "host.cpu.usage", Type: Double},
-		{Src: "CPUPercentageByApp", Custom: "cpu.percentage_by_app"},
+		{Src: "BatteryPercentage", Custom: "battery.percentage", Type: Double, Mapping: "float"},
+		{Src: "CPUPercentage", Custom: "cpu.percentage", Copy: "host.cpu.usage", Type: Double, Mapping: "float"},
+		{Src: "CPUPercentageByApp", Custom: "cpu.percentage_by_app", Mapping: "nested"},
 		{Src: "DiskReadBPS", Custom: "disk.read_bps", Type: Long},
 		{Src: "DiskWriteBPS", Custom: "disk.write_bps", Type: Long},
-		{Src: "DiskUsagePercentage", Custom: "disk.usage_percentage", Type: Double},
+		{Src: "DiskUsagePercentage", Custom: "disk.usage_percentage", Type: Double, Mapping: "float"},
 		{Src: "RAMAvailableKB", Custom: "ram.available_kb", Type: Long},
-		{Src: "RAMUsedPercentage", Custom: "ram.used_percentage", Type: Double},
-		{Src: "RAMUsedPercentageByApp", Custom: "ram.used_percentage_by_app"},
+		{Src: "RAMUsedPercentage", Custom: "ram.used_percentage", Type: Double, Mapping: "float"},
+		{Src: "RAMUsedPercentageByApp", Custom: "ram.used_percentage_by_app", Mapping: "nested"},
 
 		// Tunnel statistics and experimental data.
-		{Src: "TunnelStatsDownstream", Custom: "tunnel_stats.downstream"},
-		{Src: "TunnelStatsUpstream", Custom: "tunnel_stats.upstream"},
-		{Src: "ExperimentalExtra", Custom: "experimental_extra"},
+		{Src: "TunnelStatsDownstream", Custom: "tunnel_stats.downstream", Mapping: "flattened"},
+		{Src: "TunnelStatsUpstream", Custom: "tunnel_stats.upstream", Mapping: "flattened"},
+		{Src: "ExperimentalExtra", Custom: "experimental_extra", Mapping: "flattened"},
 	},
 	Derive: deriveDEXDeviceStateEvents,
 }
@@ -106,16 +106,16 @@ var dexDeviceStateEvents = &Dataset{
 // is not an IP is reported and left out, as Elastic's convert does.
 // related.ip holds the listed addresses, then the valid gateway addresses.
 func deriveDEXDeviceStateEvents(s *Schema) DeriveFunc {
-	osType := bindHostOSType(s, "ClientPlatform")
-	sourceIP := bindIPList(s, "source.ip", "ISPIPv4Address", "ISPIPv6Address")
-	hostIP := bindIPList(s, "host.ip", "DeviceIPv4Address", "DeviceIPv6Address")
+	osType := epHostOSType(s, "ClientPlatform")
+	sourceIP := epIPList(s, "source.ip", "ISPIPv4Address", "ISPIPv6Address")
+	hostIP := epIPList(s, "host.ip", "DeviceIPv4Address", "DeviceIPv6Address")
 	gw4, gw6 := s.Field("GatewayIPv4Address"), s.Field("GatewayIPv6Address")
 	return func(r *Rec) {
 		osType(r)
 		sourceIP(r)
 		hostIP(r)
 		for _, f := range [2]FieldRef{gw4, gw6} {
-			if ip, ok := r.String(f); ok && validIP(ip) {
+			if ip, ok := r.String(f); ok && epValidIP(ip) {
 				r.AddRelated(RelatedIP, ip)
 			}
 		}

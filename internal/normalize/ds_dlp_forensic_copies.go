@@ -20,7 +20,7 @@ var dlpForensicCopies = &Dataset{
 		{Src: "AccountID", Custom: "account_id"},
 		{Src: "ForensicCopyID", Custom: "forensic_copy_id"},
 		{Src: "GatewayRequestID", Custom: "gateway_request_id"},
-		{Src: "Headers", Custom: "headers"},
+		{Src: "Headers", Custom: "headers", Mapping: "object"},
 		{Src: "Payload", Custom: "payload"},
 		{Src: "Phase", Custom: "phase"},
 		{Src: "TriggeredRuleID", Custom: "triggered_rule_id", Copy: "rule.id"},

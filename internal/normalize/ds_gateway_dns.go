@@ -35,7 +35,7 @@ var gatewayDNS = &Dataset{
 		{Src: "Protocol", Custom: "protocol", ECS: "network.protocol"},
 		{Src: "QueryName", Custom: "question.name", ECS: "dns.question.name", Related: RelatedHosts},
 		{Src: "QueryTypeName", Custom: "question.type", ECS: "dns.question.type"},
-		{Src: "RData", Custom: "answers", ECS: "dns.answers"},
+		{Src: "RData", Custom: "answers", ECS: "dns.answers", Mapping: "flattened"},
 		{Src: "ResolvedIPs", Custom: "resolved_ip_details.ips", ECS: "dns.resolved_ip", Type: IP}, // related.ip in derive
 		{Src: "SrcIP", Custom: "source.ip", ECS: "source.ip", Type: IP, Related: RelatedIP, Enrich: GeoIP("source")},
 		{Src: "SrcPort", Custom: "source.port", ECS: "source.port", Type: Long},
@@ -101,8 +101,8 @@ var gatewayDNS = &Dataset{
 		{Src: "ResolverDecision", Custom: "resolver_decision"},
 		{Src: "ResolverPolicyID", Custom: "resolver.policy.ids"},
 		{Src: "ResolverPolicyName", Custom: "resolver.policy.names"},
-		{Src: "ResourceRecords", Custom: "resource_records.object"},
-		{Src: "ResourceRecordsJSON", Custom: "resource_records.json"},
+		{Src: "ResourceRecords", Custom: "resource_records.object", Mapping: "flattened"},
+		{Src: "ResourceRecordsJSON", Custom: "resource_records.json", Mapping: "match_only_text"},
 		{Src: "SrcIPContinentCode", Custom: "source_id.continent_code"}, // sic: Elastic's name
 		{Src: "SrcIPCountryCode", Custom: "source_id.country_code"},
 		{Src: "TimeZoneInferredMethod", Custom: "timezone_inferred_method"},
@@ -113,6 +113,23 @@ var gatewayDNS = &Dataset{
 		{Src: "ResponseTimeMs", Custom: "response_time_ms", Type: Long},
 		{Src: "TenantID", Custom: "tenant_id"},
 		{Src: "UpstreamRecordTTLs", Custom: "upstream_record_ttls", Type: Long},
+	},
+	// Custom fields written by deriveGatewayDNS (ids: Elastic converts them
+	// to strings, and maps them as its fields.yml says).
+	Declare: []FieldDef{
+		{Path: "cloudflare_logpush.gateway_dns.application_id", Type: "long", Source: "ApplicationID"},
+		{Path: "cloudflare_logpush.gateway_dns.cname_category.ids", Type: "keyword", Source: "CNAMECategoryIDs"},
+		{Path: "cloudflare_logpush.gateway_dns.extended_dns_error_codes", Type: "keyword", Source: "EDEErrors"},
+		{Path: "cloudflare_logpush.gateway_dns.initial_category.ids", Type: "keyword", Source: "InitialCategoryIDs"},
+		{Path: "cloudflare_logpush.gateway_dns.matched.category.ids", Type: "long", Source: "MatchedCategoryIDs"},
+		{Path: "cloudflare_logpush.gateway_dns.matched.indicator_feed.ids", Type: "keyword", Source: "MatchedIndicatorFeedIDs"},
+		{Path: "cloudflare_logpush.gateway_dns.policy.name", Type: "keyword", Source: "PolicyName"},
+		{Path: "cloudflare_logpush.gateway_dns.question.application.ids", Type: "long", Source: "QueryApplicationIDs"},
+		{Path: "cloudflare_logpush.gateway_dns.question.category.ids", Type: "long", Source: "QueryCategoryIDs"},
+		{Path: "cloudflare_logpush.gateway_dns.question.indicator_feed.ids", Type: "long", Source: "QueryIndicatorFeedIDs"},
+		{Path: "cloudflare_logpush.gateway_dns.request_context_category.ids", Type: "long", Source: "RequestContextCategoryIDs"},
+		{Path: "cloudflare_logpush.gateway_dns.resolved_ip_details.category.ids", Type: "keyword", Source: "ResolvedIPCategoryIDs"},
+		{Path: "cloudflare_logpush.gateway_dns.response_code", Type: "keyword", Source: "RCode"},
 	},
 	Derive: deriveGatewayDNS,
 }

@@ -45,7 +45,7 @@ var gatewayHTTP = &Dataset{
 		{Src: "ApplicationIDs"}, // convert to string: application.ids
 		{Src: "ApplicationNames", Custom: "application.names"},
 		{Src: "ApplicationStatuses", Custom: "application.statuses"},
-		{Src: "AppControlInfo", Custom: "app_control_info"},
+		{Src: "AppControlInfo", Custom: "app_control_info", Mapping: "flattened"},
 		{Src: "BlockedFileReason", Custom: "blocked_file.reason"},
 		{Src: "CategoryIDs", Custom: "category.ids", Type: Long},
 		{Src: "CategoryNames", Custom: "category.names"},
@@ -54,7 +54,7 @@ var gatewayHTTP = &Dataset{
 		{Src: "DownloadedFileNames", Custom: "downloaded_files"},
 		{Src: "DownloadMatchedDlpProfileEntries", Custom: "download_matched_dlp.profile_entries"},
 		{Src: "DownloadMatchedDlpProfiles", Custom: "download_matched_dlp.profiles"},
-		{Src: "FileInfo", Custom: "file_info"},
+		{Src: "FileInfo", Custom: "file_info", Mapping: "flattened"},
 		{Src: "ForensicCopyStatus", Custom: "forensic_copy_status"},
 		{Src: "HTTPHost", Custom: "request.host", Related: RelatedHosts},
 		{Src: "IsIsolated", Custom: "isolated", Type: Bool},
@@ -84,6 +84,9 @@ var gatewayHTTP = &Dataset{
 		{Src: "SetHeaders", Custom: "set_headers"},
 		{Src: "TenantID", Custom: "tenant_id"},
 		{Src: "Warnings", Custom: "warnings"},
+	},
+	Declare: []FieldDef{
+		{Path: "cloudflare_logpush.gateway_http.application.ids", Type: "keyword", Source: "ApplicationIDs"},
 	},
 	Derive: deriveGatewayHTTP,
 }

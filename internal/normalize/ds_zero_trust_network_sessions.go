@@ -73,6 +73,9 @@ var zeroTrustNetworkSessions = &Dataset{
 		// In Cloudflare's reference but not (yet) mapped by Elastic.
 		{Src: "TenantID", Custom: "tenant_id"},
 	},
+	Declare: []FieldDef{
+		{Path: "cloudflare_logpush.network_session.timestamp", Type: "date", Source: "SessionStartTime"},
+	},
 	Derive: deriveZeroTrustNetworkSessions,
 }
 

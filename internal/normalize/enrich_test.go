@@ -73,9 +73,14 @@ func TestUserAgent(t *testing.T) {
 			name: "Chrome", version: "51.0.2704.103", osName: "Mac OS X", osVersion: "10.10.5", osFull: "Mac OS X 10.10.5", device: "Mac"},
 		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/99.0.4844.51 Safari/537.36": {
 			name: "Chrome", version: "99.0.4844.51", osName: "Linux", device: "Other"},
-		"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)": {name: "Googlebot", version: "2.1", osName: "Other", device: "Spider"},
-		"curl/8.5.0":            {name: "curl", version: "8.5.0", osName: "Other", device: "Other"},
-		"totally unknown thing": {name: "Other", osName: "Other", device: "Other"},
+		// No OS pattern matches: Elasticsearch writes no user_agent.os.
+		"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)": {name: "Googlebot", version: "2.1", device: "Spider"},
+		"curl/8.5.0":            {name: "curl", version: "8.5.0", device: "Other"},
+		"totally unknown thing": {name: "Other", device: "Other"},
+		// An explicit os_v1_replacement "$1" is taken literally by
+		// Elasticsearch (cloudflare/logpull's fixture shows "Windows $1").
+		"Mozilla/5.0(WindowsNT10.0;Win64;x64)AppleWebKit/537.36(KHTML,likeGecko)Chrome/91.0.4472.124Safari/537.36": {
+			name: "Chrome", version: "91.0.4472.124", osName: "Windows", osVersion: "$1", osFull: "Windows $1", device: "Other"},
 	}
 	for ua, w := range cases {
 		info := p.lookup(ua)

@@ -195,3 +195,26 @@ func edgeStringOf(v *fastjson.Value) (string, bool) {
 	b, _ := v.StringBytes()
 	return b2s(b), len(b) > 0
 }
+
+// edgeBool reads a boolean like Elastic's convert to boolean: true / false,
+// or the strings "true" / "false" in any case.
+func edgeBool(v *fastjson.Value) (val, ok bool) {
+	if v == nil {
+		return false, false
+	}
+	switch v.Type() {
+	case fastjson.TypeTrue:
+		return true, true
+	case fastjson.TypeFalse:
+		return false, true
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		switch {
+		case strings.EqualFold(b2s(b), "true"):
+			return true, true
+		case strings.EqualFold(b2s(b), "false"):
+			return false, true
+		}
+	}
+	return false, false
+}

@@ -12,9 +12,9 @@ import (
 // Helpers of the "endpoint" datasets (DEX, device posture, WARP, CASB, DLP,
 // Turnstile, Account Abuse Protection).
 
-// boolValue is Elastic's convert to boolean: true/false or the strings
+// epBool is Elastic's convert to boolean: true/false or the strings
 // "true"/"false" (any case).
-func boolValue(v *fastjson.Value) (val, ok bool) {
+func epBool(v *fastjson.Value) (val, ok bool) {
 	if v == nil {
 		return false, false
 	}
@@ -35,16 +35,16 @@ func boolValue(v *fastjson.Value) (val, ok bool) {
 	return false, false
 }
 
-// hostOSTypes are the ECS host.os.type values, in the order Elastic's DEX
+// epOSTypes are the ECS host.os.type values, in the order Elastic's DEX
 // and WARP pipelines try them.
-var hostOSTypes = [...]string{"linux", "macos", "unix", "windows", "ios", "android"}
+var epOSTypes = [...]string{"linux", "macos", "unix", "windows", "ios", "android"}
 
-// bindHostOSType returns the per-record function of Elastic's
+// epHostOSType returns the per-record function of Elastic's
 // script_map_host_os_type: host.os.type is the first ECS OS type that
 // contains the (lowercased) platform name or is contained in it ("mac" →
 // macos). An empty platform gets no type (Elastic's script would match
 // "linux", because every string contains "").
-func bindHostOSType(s *Schema, src string) func(r *Rec) {
+func epHostOSType(s *Schema, src string) func(r *Rec) {
 	platform := s.Field(src)
 	osType := s.Slot("host.os.type")
 	return func(r *Rec) {
@@ -52,8 +52,8 @@ func bindHostOSType(s *Schema, src string) func(r *Rec) {
 		if !ok || p == "" {
 			return
 		}
-		p = lowerASCIIIfNeeded(p)
-		for _, t := range hostOSTypes {
+		p = epLower(p)
+		for _, t := range epOSTypes {
 			if strings.Contains(p, t) || strings.Contains(t, p) {
 				r.SetString(osType, t)
 				return
@@ -62,9 +62,9 @@ func bindHostOSType(s *Schema, src string) func(r *Rec) {
 	}
 }
 
-// lowerASCIIIfNeeded lowercases s, allocating only when it has upper case
+// epLower lowercases s, allocating only when it has upper case
 // letters.
-func lowerASCIIIfNeeded(s string) string {
+func epLower(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
 			return strings.ToLower(s)
@@ -73,14 +73,14 @@ func lowerASCIIIfNeeded(s string) string {
 	return s
 }
 
-// bindIPList returns the per-record function of Elastic's "convert to ip,
+// epIPList returns the per-record function of Elastic's "convert to ip,
 // then append to a list" idiom: the valid addresses among srcs (in order,
 // without duplicates) become a JSON array at path, and go to related.ip;
 // an invalid one is reported and left out.
-func bindIPList(s *Schema, path string, srcs ...string) func(r *Rec) {
+func epIPList(s *Schema, path string, srcs ...string) func(r *Rec) {
 	out := s.Slot(path)
 	if len(srcs) > 4 {
-		panic("normalize: bindIPList takes at most 4 fields")
+		panic("normalize: epIPList takes at most 4 fields")
 	}
 	fields := make([]FieldRef, len(srcs))
 	for i, src := range srcs {
@@ -101,7 +101,7 @@ func bindIPList(s *Schema, path string, srcs ...string) func(r *Rec) {
 			if ip == "" {
 				continue
 			}
-			if !validIP(ip) {
+			if !epValidIP(ip) {
 				r.AddError(srcs[i] + ": cannot convert " + describe(r.Value(f)) + " to ip")
 				continue
 			}
@@ -132,8 +132,8 @@ func bindIPList(s *Schema, path string, srcs ...string) func(r *Rec) {
 	}
 }
 
-// validIP is Elastic's convert to ip check.
-func validIP(s string) bool {
+// epValidIP is Elastic's convert to ip check.
+func epValidIP(s string) bool {
 	if len(s) > 64 {
 		return false
 	}

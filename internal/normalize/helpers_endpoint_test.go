@@ -101,7 +101,7 @@ func TestEmitPathsEndpoint(t *testing.T) {
 		for i := 0; i < 100; i++ {
 			line := d.make(rng, i)
 			if i%3 == 0 { // drop every other field so that sparse slot sets are covered
-				line = dropEveryOtherField(line, i)
+				line = epDropFields(line, i)
 			}
 			fast, meta, err := n.Normalize(d.name, []byte(line), nil)
 			if err != nil || meta.Drop {
@@ -122,10 +122,10 @@ func TestEmitPathsEndpoint(t *testing.T) {
 	}
 }
 
-// dropEveryOtherField removes every other top-level member of a flat
+// epDropFields removes every other top-level member of a flat
 // generated record (values hold no '","' sequences at the top level).
-func dropEveryOtherField(line string, seed int) string {
-	parts := splitTopLevel(line[1 : len(line)-1])
+func epDropFields(line string, seed int) string {
+	parts := epSplitMembers(line[1 : len(line)-1])
 	var kept []string
 	for j, p := range parts {
 		if (j+seed)%2 == 0 {
@@ -135,8 +135,8 @@ func dropEveryOtherField(line string, seed int) string {
 	return "{" + strings.Join(kept, ",") + "}"
 }
 
-// splitTopLevel splits the members of a JSON object body at top-level commas.
-func splitTopLevel(s string) []string {
+// epSplitMembers splits the members of a JSON object body at top-level commas.
+func epSplitMembers(s string) []string {
 	var out []string
 	depth, inStr, start := 0, false, 0
 	for i := 0; i < len(s); i++ {
@@ -205,9 +205,41 @@ func BenchmarkNormalizeEndpoint(b *testing.B) {
 
 // Generator helpers.
 
-func pick[T any](rng *rand.Rand, xs ...T) T { return xs[rng.IntN(len(xs))] }
+func epPick[T any](rng *rand.Rand, xs ...T) T { return xs[rng.IntN(len(xs))] }
 
-func uuidFrom(rng *rand.Rand) string {
+func epUUID(rng *rand.Rand) string {
 	a, b := rng.Uint64(), rng.Uint64()
 	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", a>>32, a>>16&0xffff, a&0xfff, b>>48&0xfff, b&0xffffffffffff)
+}
+
+// TestFieldDefsEndpoint: every output field of the endpoint datasets has a
+// mapping type (no path falls back to keyword untyped).
+func TestFieldDefsEndpoint(t *testing.T) {
+	for _, d := range endpointDatasets {
+		ds, ok := lookup(d.name)
+		if !ok {
+			t.Fatalf("%s not registered", d.name)
+		}
+		if _, untyped := fieldDefs(ds); len(untyped) > 0 {
+			t.Errorf("%s: untyped output fields %v", d.name, untyped)
+		}
+	}
+}
+
+// TestHostOSTypeEndpoint checks Elastic's script_map_host_os_type mapping.
+func TestHostOSTypeEndpoint(t *testing.T) {
+	n := newTestEnv(t, Options{}).NewNormalizer()
+	for platform, want := range map[string]string{
+		"mac": "macos", "macOS": "macos", "windows": "windows", "Windows 11": "windows", "linux": "linux",
+		"ios": "ios", "iPadOS": "", "android": "android", "chromeos": "", "": "", "unix": "unix", "darwin": "",
+	} {
+		doc, _, err := n.Normalize("dex_device_state_events", []byte(`{"ClientPlatform":"`+platform+`"}`), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := decode(t, doc)["host.os.type"].(string)
+		if got != want {
+			t.Errorf("ClientPlatform %q: host.os.type %q, want %q", platform, got, want)
+		}
+	}
 }

@@ -196,16 +196,29 @@ func gwSplitHostPort(addr string) (ip netip.Addr, host string, port int) {
 	if a, err := netip.ParseAddr(addr); err == nil {
 		return a, addr, -1
 	}
-	if ap, err := netip.ParseAddrPort(addr); err == nil {
-		return ap.Addr(), ap.Addr().String(), int(ap.Port())
-	}
 	host = addr
-	if i := strings.LastIndexByte(addr, ':'); i > 0 && strings.IndexByte(addr[:i], ':') < 0 {
-		if p, ok := gwPort(addr[i+1:]); ok {
-			host, port = addr[:i], p
-		}
+	i := strings.LastIndexByte(addr, ':')
+	if i <= 0 {
+		return netip.Addr{}, host, -1
 	}
-	return netip.Addr{}, host, port
+	p, ok := gwPort(addr[i+1:])
+	if !ok {
+		return netip.Addr{}, host, -1
+	}
+	h := addr[:i]
+	if len(h) > 2 && h[0] == '[' && h[len(h)-1] == ']' {
+		if a, err := netip.ParseAddr(h[1 : len(h)-1]); err == nil && a.Is6() {
+			return a, h[1 : len(h)-1], p
+		}
+		return netip.Addr{}, host, -1
+	}
+	if strings.IndexByte(h, ':') >= 0 { // an IPv6 address needs brackets before a port
+		return netip.Addr{}, host, -1
+	}
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a, h, p
+	}
+	return netip.Addr{}, h, p
 }
 
 func gwPort(s string) (int, bool) {

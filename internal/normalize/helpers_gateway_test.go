@@ -244,3 +244,17 @@ func gwExpect(t *testing.T, doc map[string]any, want map[string]any) {
 		}
 	}
 }
+
+// TestFieldDefsGateway: every output field of the gateway datasets has a
+// mapping type (from the table, the ECS reference or Dataset.Declare).
+func TestFieldDefsGateway(t *testing.T) {
+	for _, d := range gatewayDatasets {
+		ds, ok := lookup(d.name)
+		if !ok {
+			t.Fatalf("%s not registered", d.name)
+		}
+		if _, untyped := fieldDefs(ds); len(untyped) > 0 {
+			t.Errorf("%s: untyped output fields %v", d.name, untyped)
+		}
+	}
+}

@@ -109,29 +109,32 @@ func (u *uaParser) lookup(ua string) *uaInfo {
 	return info
 }
 
-// parse follows Elasticsearch's UserAgentProcessor: the first matching
-// pattern of each list wins; a list without a match gives the name "Other";
-// versions join major.minor.patch.build up to the first missing part; the
-// OS gets version and full only when it has a major version.
+// parse follows Elasticsearch's UserAgentProcessor and UserAgentParser: the
+// first matching pattern of each list wins; no user agent or device match
+// gives the name "Other", no OS match gives no OS at all; a name replacement
+// only substitutes "$1", version replacements are taken literally (so
+// Elasticsearch's "Windows $1" quirk is reproduced); versions join
+// major.minor.patch.build up to the first missing part; the OS gets version
+// and full only when it has a major version.
 func (u *uaParser) parse(ua string) *uaInfo {
 	if len(ua) > maxUALength {
 		ua = ua[:maxUALength]
 	}
-	info := &uaInfo{name: "Other", osName: "Other", device: "Other"}
+	info := &uaInfo{name: "Other", device: "Other"}
 	for _, p := range u.p.UA {
 		m := p.Reg.FindStringSubmatchIndex(ua)
 		if m == nil {
 			continue
 		}
-		family := expand(p.Reg.ExpandString, p.FamilyReplacement, ua, m)
+		family := esName(p.FamilyReplacement, ua, m)
 		if family == "" {
 			continue
 		}
 		info.name = family
 		info.version = joinVersion(
-			expand(p.Reg.ExpandString, p.V1Replacement, ua, m),
-			expand(p.Reg.ExpandString, p.V2Replacement, ua, m),
-			expand(p.Reg.ExpandString, p.V3Replacement, ua, m),
+			esVersion(p.V1Replacement, 2, ua, m),
+			esVersion(p.V2Replacement, 3, ua, m),
+			esVersion(p.V3Replacement, 4, ua, m),
 			group(ua, m, 5),
 		)
 		break
@@ -141,16 +144,16 @@ func (u *uaParser) parse(ua string) *uaInfo {
 		if m == nil {
 			continue
 		}
-		family := expand(p.Reg.ExpandString, p.OSReplacement, ua, m)
+		family := esName(p.OSReplacement, ua, m)
 		if family == "" {
 			continue
 		}
 		info.osName = family
 		info.osVersion = joinVersion(
-			expand(p.Reg.ExpandString, p.V1Replacement, ua, m),
-			expand(p.Reg.ExpandString, p.V2Replacement, ua, m),
-			expand(p.Reg.ExpandString, p.V3Replacement, ua, m),
-			expand(p.Reg.ExpandString, p.V4Replacement, ua, m),
+			esVersion(p.V1Replacement, 2, ua, m),
+			esVersion(p.V2Replacement, 3, ua, m),
+			esVersion(p.V3Replacement, 4, ua, m),
+			esVersion(p.V4Replacement, 5, ua, m),
 		)
 		if info.osVersion != "" {
 			info.osFull = family + " " + info.osVersion
@@ -162,7 +165,7 @@ func (u *uaParser) parse(ua string) *uaInfo {
 		if m == nil {
 			continue
 		}
-		family := strings.TrimSpace(expand(p.Reg.ExpandString, p.DeviceReplacement, ua, m))
+		family := esName(p.DeviceReplacement, ua, m)
 		if family == "" {
 			continue
 		}
@@ -195,4 +198,28 @@ func joinVersion(parts ...string) string {
 		b.WriteString(p)
 	}
 	return b.String()
+}
+
+// esName is the family as Elasticsearch's UserAgentParser makes it: the
+// replacement with its first "$1" replaced by group 1 (uap-go defaults a
+// missing replacement to "$1", which gives group 1 as Elasticsearch does);
+// no other $N is expanded.
+func esName(repl, ua string, m []int) string {
+	if !strings.Contains(repl, "$1") {
+		return strings.TrimSpace(repl)
+	}
+	if 3 >= len(m) || m[2] < 0 {
+		return strings.TrimSpace(repl)
+	}
+	return strings.TrimSpace(strings.Replace(repl, "$1", ua[m[2]:m[3]], 1))
+}
+
+// esVersion is a version part as Elasticsearch makes it: an explicit
+// replacement is taken literally (even "$1"), else the regex group. uap-go
+// fills a missing replacement with "$<group>", which is told apart that way.
+func esVersion(repl string, grp int, ua string, m []int) string {
+	if repl == "$"+string(rune('0'+grp)) {
+		return strings.TrimSpace(group(ua, m, grp))
+	}
+	return strings.TrimSpace(repl)
 }

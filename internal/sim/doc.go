@@ -42,9 +42,9 @@
 // matches of the http_requests stream, with the same RayIDs, clients and
 // rules (one event per matched rule, MatchIndex counting down to the
 // terminating match). Driven through Stepper with the same timestamps (the
-// Pusher does this in its backfill and real-time modes) the events also
-// carry their request's timestamp, so two jobs run with the same
-// PushOptions agree on every RayID and instant.
+// Pusher does this with PushOptions.FollowTraffic) the events also carry
+// their request's timestamp, so two jobs run with the same PushOptions
+// agree on every RayID and instant.
 //
 // Spellings follow datasets.json: firewall_events Action and Source are
 // lower case ("managedchallenge", "firewallmanaged"), http_requests

@@ -99,6 +99,11 @@ func NewFormat(dataset string, o OutputOptions) (*Format, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newFormat(ds, o)
+}
+
+func newFormat(ds *datasetInfo, o OutputOptions) (*Format, error) {
+	dataset := ds.name
 	f := &Format{dataset: dataset}
 	switch o.OutputType {
 	case "", "ndjson":

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -32,7 +33,7 @@ type Generator interface {
 // timestamp they are given. Driving a Stepper and an http_requests
 // generator of the same Config with the same timestamps gives firewall
 // events whose RayIDs and timestamps match the requests exactly; the Pusher
-// does this in its backfill and real-time modes.
+// does this with PushOptions.FollowTraffic.
 type Stepper interface {
 	Generator
 	Step(t time.Time) int
@@ -65,34 +66,41 @@ type datasetInfo struct {
 	fields []Field
 	index  map[string]int
 	newGen func(cfg Config) (Generator, error)
-	def    *Format // the default output options
+	def    func() *Format // the default output options, compiled on first use
 }
 
-var registry = map[string]*datasetInfo{}
+// datasetList is every simulated dataset, one gen_<dataset>.go file each.
+var datasetList = []*datasetInfo{httpDataset, fwDataset, auditDataset}
 
 func register(name, scope string, fields []Field, newGen func(Config) (Generator, error)) *datasetInfo {
 	ds := &datasetInfo{name: name, scope: scope, fields: fields, index: make(map[string]int, len(fields)), newGen: newGen}
 	for i, f := range fields {
 		ds.index[f.Name] = i
 	}
-	registry[name] = ds
-	ds.def = MustFormat(name, OutputOptions{})
+	ds.def = sync.OnceValue(func() *Format {
+		f, err := newFormat(ds, OutputOptions{})
+		if err != nil {
+			panic(err) // the dataset's own default options: a bug
+		}
+		return f
+	})
 	return ds
 }
 
 func lookupDataset(name string) (*datasetInfo, error) {
-	ds, ok := registry[name]
-	if !ok {
-		return nil, fmt.Errorf("dataset %q is not simulated (have %v)", name, Datasets())
+	for _, ds := range datasetList {
+		if ds.name == name {
+			return ds, nil
+		}
 	}
-	return ds, nil
+	return nil, fmt.Errorf("dataset %q is not simulated (have %v)", name, Datasets())
 }
 
 // Datasets returns the names of the simulated datasets, sorted.
 func Datasets() []string {
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
+	names := make([]string, 0, len(datasetList))
+	for _, ds := range datasetList {
+		names = append(names, ds.name)
 	}
 	sort.Strings(names)
 	return names
@@ -135,7 +143,7 @@ func NewGeneratorConfig(dataset string, cfg Config) (Generator, error) {
 // panics when f belongs to another dataset: that is a programming error.
 func formatFor(ds *datasetInfo, f *Format) *Format {
 	if f == nil {
-		return ds.def
+		return ds.def()
 	}
 	if f.dataset != ds.name {
 		panic(fmt.Sprintf("sim: format for %s used with a %s generator", f.dataset, ds.name))

@@ -66,11 +66,6 @@ const (
 )
 
 // PushOptions tunes a Pusher. The zero value pushes 1,000 records once.
-//
-// In ModeBackfill and ModeRealtime, Records and Rate count requests of the
-// zone traffic for firewall_events (a Stepper), not events: a firewall
-// events job and an http_requests job run with the same options then log
-// the same requests at the same instants, RayIDs and timestamps matching.
 type PushOptions struct {
 	Mode    Mode
 	Records int     // ModeCount: records to generate (default 1000); ModeBackfill: records over the window (default Rate × Window); ModeRealtime: stop after this many (0: never)
@@ -84,6 +79,14 @@ type PushOptions struct {
 
 	Seed      uint64
 	Generator Generator // overrides the generator made from Job.Dataset, Job.Zone and Seed
+	// FollowTraffic makes a firewall_events job (a Stepper) follow the zone
+	// traffic in ModeBackfill and ModeRealtime: Records and Rate then count
+	// requests, not events, and each event carries its request's timestamp.
+	// A firewall_events job and an http_requests job run with the same
+	// options (Seed, Window, End, Records or Rate) then agree on every RayID
+	// and instant. Without it, Records and Rate count events, like for any
+	// other dataset.
+	FollowTraffic bool
 
 	Concurrency        int          // parallel uploads (default 1)
 	Client             *http.Client // default: Cloudflare-like timeouts, no proxy
@@ -361,11 +364,10 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 			return ctx.Err()
 		}
 	}
-	// In the backfill and real-time modes a Stepper (firewall_events)
-	// follows the traffic: the timeline stamps requests, and each request
-	// yields its records.
+	// With FollowTraffic a Stepper (firewall_events) follows the traffic:
+	// the timeline stamps requests, and each request yields its records.
 	stepper, _ := p.gen.(Stepper)
-	if p.opts.Mode == ModeCount {
+	if p.opts.Mode == ModeCount || !p.opts.FollowTraffic {
 		stepper = nil
 	}
 	// addRecord generates one record and applies the batch limits.
@@ -522,7 +524,7 @@ func (p *Pusher) deliver(ctx context.Context, body []byte, rawLen, records int) 
 			p.batchesFailed.Add(1)
 			p.recordsDropped.Add(int64(records))
 			p.mu.Lock()
-			p.lastError, p.errorMessage = p.now(), p.errorMessage(failure)
+			p.lastError, p.errorMessage = p.now(), p.jobError(failure)
 			p.mu.Unlock()
 			p.log.Warn("logpush batch dropped", "job", p.job.Name, "records", records, "attempts", attempt, "error", failure)
 			return
@@ -580,7 +582,7 @@ func (p *Pusher) probe(ctx context.Context) error {
 	}
 	if _, _, failure := p.post(ctx, body); failure != "" {
 		p.mu.Lock()
-		p.lastError, p.errorMessage = p.now(), p.errorMessage(failure)
+		p.lastError, p.errorMessage = p.now(), p.jobError(failure)
 		p.mu.Unlock()
 		return errors.New(failure)
 	}
@@ -618,9 +620,9 @@ func (p *Pusher) post(ctx context.Context, body []byte) (status int, retryAfter 
 		strings.TrimSpace(strconv.Itoa(resp.StatusCode) + " " + strings.TrimSpace(string(snippet)))
 }
 
-// errorMessage is the job's error_message for a failed upload, in
+// jobError is the job's error_message for a failed upload, in
 // Cloudflare's words.
-func (p *Pusher) errorMessage(failure string) string {
+func (p *Pusher) jobError(failure string) string {
 	scheme, _, _ := strings.Cut(p.dest.URL, ":")
 	return "error pushing: error uploading to " + scheme + ": " + failure
 }

@@ -479,11 +479,12 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 }
 
-// Backfilled http_requests and firewall_events with the same options log
-// the same requests at the same instants.
+// Backfilled http_requests and firewall_events with the same options and
+// FollowTraffic log the same requests at the same instants; without it
+// Records counts firewall events.
 func TestBackfillAlignsFirewallEventsWithRequests(t *testing.T) {
 	end := time.Date(2026, 3, 11, 12, 0, 0, 0, time.UTC)
-	opts := PushOptions{Mode: ModeBackfill, Records: 20000, Window: 2 * time.Hour, End: end, Seed: 21, Probe: ProbeNone}
+	opts := PushOptions{Mode: ModeBackfill, Records: 20000, Window: 2 * time.Hour, End: end, Seed: 21, Probe: ProbeNone, FollowTraffic: true}
 	push := func(ds string, fields ...string) []byte {
 		dst := newDestination(t, false, nil)
 		if _, err := runPusher(t, Job{Dataset: ds, DestinationConf: dst.URL, Output: OutputOptions{FieldNames: fields}}, opts); err != nil {
@@ -509,7 +510,7 @@ func TestBackfillAlignsFirewallEventsWithRequests(t *testing.T) {
 		requests[key{rec.RayID, rec.EdgeStartTimestamp}] = true
 	}
 	events := bytes.Split(bytes.TrimSpace(push("firewall_events", "RayID", "Datetime")), []byte("\n"))
-	if len(requests) != 20000 || len(events) < 100 {
+	if len(requests) != 20000 || len(events) < 100 || len(events) > 5000 {
 		t.Fatalf("%d requests, %d events", len(requests), len(events))
 	}
 	for _, l := range events {
@@ -521,5 +522,9 @@ func TestBackfillAlignsFirewallEventsWithRequests(t *testing.T) {
 		if !requests[key{ev.RayID, ev.Datetime}] {
 			t.Fatalf("event %s has no request with the same RayID and time", l)
 		}
+	}
+	opts.FollowTraffic = false
+	if n := len(bytes.Split(bytes.TrimSpace(push("firewall_events", "RayID")), []byte("\n"))); n != 20000 {
+		t.Errorf("without FollowTraffic: %d events, want 20000", n)
 	}
 }
