@@ -17,9 +17,10 @@ import (
 //     ActionType lowercased; event.outcome: ActionResult (success /
 //     failure; anything else: unknown);
 //   - event.kind "event", event.category ["configuration"] (v2 records
-//     changes made through the API and dashboard), event.type from
-//     ActionType: create → creation, update → change, delete → deletion,
-//     view → access, else info;
+//     changes made through the API and dashboard; ["authentication"] for
+//     logins), event.type from ActionType: create → creation, update →
+//     change, delete → deletion, view → access, else info;
+//   - cloud.account.id / name: the Cloudflare account;
 //   - user.id / user.email (the actor), source.ip (the actor's address),
 //     related.user (actor id and email), related.ip, related.hosts (zone);
 //   - from Raw, the HTTP request the action came from: http.request.method,
@@ -52,8 +53,8 @@ var auditLogsV2 = &Dataset{
 		{Src: "ActorContext", Custom: "actor.context"},
 		{Src: "ActorTokenDetails", Custom: "actor.token_details", Mapping: "flattened"},
 		{Src: "ActorType", Custom: "actor.type"},
-		{Src: "AccountID", Custom: "account.id"},
-		{Src: "AccountName", Custom: "account.name"},
+		{Src: "AccountID", Custom: "account.id", Copy: "cloud.account.id"},
+		{Src: "AccountName", Custom: "account.name", Copy: "cloud.account.name"},
 		{Src: "Raw", Custom: "raw", Mapping: "flattened"},
 		{Src: "ResourceID", Custom: "resource.id"},
 		{Src: "ResourceProduct", Custom: "resource.product"},
@@ -70,7 +71,7 @@ var auditLogsV2 = &Dataset{
 
 func deriveAuditLogsV2(s *Schema) DeriveFunc {
 	result, actionType, raw := s.Field("ActionResult"), s.Field("ActionType"), s.Field("Raw")
-	outcome, typ := s.Slot("event.outcome"), s.Slot("event.type")
+	outcome, typ, category := s.Slot("event.outcome"), s.Slot("event.type"), s.Slot("event.category")
 	method, status := s.Slot("http.request.method"), s.Slot("http.response.status_code")
 	uaOriginal := s.Slot("user_agent.original")
 	ua := UserAgent.bind(s)
@@ -97,6 +98,8 @@ func deriveAuditLogsV2(s *Schema) DeriveFunc {
 				t = `["deletion"]`
 			case "view":
 				t = `["access"]`
+			case "login":
+				r.SetRaw(category, []byte(`["authentication"]`))
 			}
 			if t != "" {
 				r.SetRaw(typ, []byte(t))
@@ -114,7 +117,9 @@ func deriveAuditLogsV2(s *Schema) DeriveFunc {
 					r.SetString(method, str)
 				}
 			case "statuscode":
-				edgeSetClean(r, status, v)
+				if n, ok := edgeInt(v); ok {
+					r.SetInt(status, n)
+				}
 			case "uri":
 				if str, ok := edgeStringOf(v); ok {
 					if !u.URIParts(r, str) {

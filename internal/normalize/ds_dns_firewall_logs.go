@@ -39,6 +39,10 @@ var dnsFirewallLogs = &Dataset{
 		{Src: "UpstreamIP", Custom: "upstream.ip", Type: IP, Related: RelatedIP},
 		{Src: "UpstreamResponseTimeMs", Custom: "upstream.response_time_ms", Type: Long},
 	},
+	Declare: []FieldDef{
+		{Path: "cloudflare_logpush.dns_firewall.response.code", Type: "keyword", Source: "ClientResponseCode"},
+		{Path: "cloudflare_logpush.dns_firewall.upstream.response_code", Type: "keyword", Source: "UpstreamResponseCode"},
+	},
 	Derive: deriveDNSFirewallLogs,
 }
 
@@ -82,8 +86,11 @@ func dnsFirewallRcode(v *fastjson.Value) string {
 		b, _ := v.StringBytes()
 		raw = b2s(b)
 	case fastjson.TypeNumber:
-		var buf [32]byte
-		raw = b2s(v.MarshalTo(buf[:0]))
+		n, err := v.Int64() // the text of an integer is its canonical form
+		if err != nil {
+			return ""
+		}
+		return DNSResponseCode(n)
 	default:
 		return ""
 	}

@@ -2,7 +2,10 @@ package normalize
 
 // firewall_events (zone and account) → cloudflare_logpush.firewall_event.
 // Mirrors Elastic's packages/cloudflare_logpush/data_stream/firewall_event
-// ingest pipeline (ECS 9.3.0).
+// ingest pipeline (ECS 9.3.0). The account-scoped dataset has the zone
+// dataset's fields plus ZoneName (zone.name): one table serves both.
+// Mapping gives the types of Elastic's fields.yml where they are not
+// keyword (text, flattened).
 
 var firewallEvents = &Dataset{
 	Name:    "firewall_events",
@@ -32,18 +35,18 @@ var firewallEvents = &Dataset{
 
 		// Fields copied to ECS while the custom field is kept.
 		{Src: "ClientRequestHost", Custom: "client.request.host", Copy: "url.domain", Related: RelatedHosts},
-		{Src: "ClientRequestPath", Custom: "client.request.path", Copy: "url.path"},
+		{Src: "ClientRequestPath", Custom: "client.request.path", Copy: "url.path", Mapping: "text"},
 		{Src: "ClientRequestQuery", Custom: "client.request.query", Copy: "url.query", TrimPrefix: "?"},
-		{Src: "ClientRequestScheme", Custom: "client.request.scheme", Copy: "url.scheme"},
+		{Src: "ClientRequestScheme", Custom: "client.request.scheme", Copy: "url.scheme", Mapping: "text"},
 		{Src: "RayID", Custom: "ray.id", Copy: "event.id"},
-		{Src: "ClientRequestUserAgent", Custom: "client.request.user.agent", Copy: "user_agent.original", Enrich: UserAgent},
+		{Src: "ClientRequestUserAgent", Custom: "client.request.user.agent", Copy: "user_agent.original", Enrich: UserAgent, Mapping: "text"},
 
 		{Src: "ClientASNDescription", Custom: "client.asn.description"},
 		{Src: "ClientIPClass", Custom: "client.ip_class"},
 		{Src: "ClientRefererHost", Custom: "client.referer.host", Related: RelatedHosts},
-		{Src: "ClientRefererPath", Custom: "client.referer.path"},
+		{Src: "ClientRefererPath", Custom: "client.referer.path", Mapping: "text"},
 		{Src: "ClientRefererQuery", Custom: "client.referer.query"},
-		{Src: "ClientRefererScheme", Custom: "client.referer.scheme"},
+		{Src: "ClientRefererScheme", Custom: "client.referer.scheme", Mapping: "text"},
 		{Src: "ClientRequestProtocol", Custom: "client.request.protocol"},
 		{Src: "ContentScanObjResults", Custom: "content_scan.results"},
 		{Src: "ContentScanObjSizes", Custom: "content_scan.sizes", Type: Long},
@@ -53,7 +56,7 @@ var firewallEvents = &Dataset{
 		{Src: "Kind", Custom: "kind"},
 		{Src: "LeakedCredentialCheckResult", Custom: "leaked_credential_check"},
 		{Src: "MatchIndex", Custom: "match_index", Type: Long},
-		{Src: "Metadata", Custom: "meta_data"},
+		{Src: "Metadata", Custom: "meta_data", Mapping: "flattened"},
 		{Src: "OriginResponseStatus", Custom: "origin.response.status", Type: Long},
 		{Src: "OriginatorRayID", Custom: "origin.ray.id"},
 		{Src: "Ref", Custom: "ref"},

@@ -259,11 +259,12 @@ func deriveLogpull(s *Schema) DeriveFunc {
 	}
 
 	return func(r *Rec) {
-		// event.duration: nanoseconds from start to end.
+		// event.duration: nanoseconds from start to end, both as Elastic
+		// holds them (milliseconds).
 		if r.hasTS {
 			if v := r.Value(end); v != nil {
 				if e, ok := parseTimeValue(v); ok {
-					r.SetInt(duration, e-r.tsNS)
+					r.SetInt(duration, (floorMS(e)-floorMS(r.tsNS))*1e6)
 				}
 			}
 		}
@@ -305,8 +306,8 @@ func deriveLogpull(s *Schema) DeriveFunc {
 		}
 		if !r.IsSet(u.Query) {
 			if q, ok := r.String(query); ok {
-				p.query, p.hasQuery = q, true
-				r.SetString(u.Query, q)
+				p.query = strings.TrimPrefix(q, "?")
+				r.SetString(u.Query, p.query)
 			}
 		}
 		if !r.IsSet(u.Scheme) {
@@ -320,16 +321,20 @@ func deriveLogpull(s *Schema) DeriveFunc {
 			}
 			r.SetString(u.Scheme, p.scheme)
 		}
-		b := r.scratch[:0]
-		if p.scheme != "" {
-			b = append(append(b, p.scheme...), "://"...)
+		// url.full from the parts (Elastic writes "http://" alone for a
+		// record without host and path; flarehose writes nothing then).
+		if p.domain != "" || p.path != "" {
+			b := r.scratch[:0]
+			if p.scheme != "" {
+				b = append(append(b, p.scheme...), "://"...)
+			}
+			b = append(append(b, p.domain...), p.path...)
+			if p.query != "" {
+				b = append(append(b, '?'), p.query...)
+			}
+			r.scratch = b
+			r.SetString(full, b2s(b))
 		}
-		b = append(append(b, p.domain...), p.path...)
-		if p.query != "" {
-			b = append(append(b, '?'), p.query...)
-		}
-		r.scratch = b
-		r.SetString(full, b2s(b))
 
 		// Observer: the edge server and its location (no AS).
 		if ip, ok := r.String(edgeIP); ok && ip != "" {
@@ -469,17 +474,32 @@ func bindGeoOnly(s *Schema, prefix string) func(r *Rec, ip string) {
 	}
 }
 
-// lenientDate is Elastic's date processor with ignore_failure: the value
-// is written when it parses and silently left out otherwise.
+// lenientDate is Elastic's date processor on an HTTP date header
+// ("EEE, dd MMM yyyy HH:mm:ss z") with ignore_failure: the value is written
+// when it parses and silently left out otherwise (such as "-1" or "0",
+// which mean "already expired" in an Expires header).
 func lenientDate(r *Rec, slot SlotRef, v *fastjson.Value) {
-	if v == nil {
+	if v == nil || v.Type() != fastjson.TypeString {
 		return
 	}
-	if ns, ok := parseTimeValue(v); ok {
+	str, _ := v.StringBytes()
+	if len(str) == 0 || !(str[0] >= 'A' && str[0] <= 'Z' || str[0] >= 'a' && str[0] <= 'z') {
+		return
+	}
+	if ns, ok := parseTimeString(b2s(str)); ok {
 		b := r.begin()
 		b = appendTimeMillisCached(&r.n.tc, b, ns)
 		r.commit(slot, b)
 	}
+}
+
+// floorMS truncates unix nanoseconds to whole milliseconds (toward -inf).
+func floorMS(ns int64) int64 {
+	ms := ns / 1e6
+	if ns%1e6 < 0 {
+		ms--
+	}
+	return ms
 }
 
 // isZero: the value is the JSON number 0.

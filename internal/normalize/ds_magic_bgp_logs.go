@@ -29,7 +29,7 @@ var magicBGPLogs = &Dataset{
 	Fields: []Field{
 		{Src: "EventTimestamp", Custom: "event.timestamp", ECS: "@timestamp", Type: Timestamp},
 		{Src: "EventKind", Custom: "event.kind", Copy: "event.action"},
-		{Src: "EventData", Custom: "event.data"},
+		{Src: "EventData", Custom: "event.data", Mapping: "flattened"},
 		{Src: "Direction", Custom: "direction"},
 		{Src: "TunnelID", Custom: "tunnel.id"},
 		{Src: "TunnelName", Custom: "tunnel.name"},

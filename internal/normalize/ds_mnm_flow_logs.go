@@ -68,6 +68,9 @@ var mnmFlowLogs = &Dataset{
 		{Src: "SampleRateType", Custom: "sample_rate_type"},
 		{Src: "TcpFlags", Custom: "tcp_flags", Type: Long},
 	},
+	Declare: []FieldDef{
+		{Path: "cloudflare_logpush.mnm_flow.rule_ids", Type: "keyword", Source: "RuleIDs"},
+	},
 	Derive: deriveMNMFlowLogs,
 }
 
@@ -118,8 +121,6 @@ func deriveMNMFlowLogs(s *Schema) DeriveFunc {
 		}
 		f.SrcPort, _ = nwLong(r.Value(srcPort))
 		f.DstPort, _ = nwLong(r.Value(dstPort))
-		if id, ok := CommunityID(&f); ok {
-			r.SetString(communityID, id)
-		}
+		nwSetCommunityID(r, communityID, &f)
 	}
 }

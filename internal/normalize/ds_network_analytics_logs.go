@@ -49,16 +49,16 @@ var networkAnalyticsLogs = &Dataset{
 		{Src: "DestinationASN", Custom: "destination.asn", ECS: "destination.as.number", Type: Long},
 		{Src: "DestinationPort", Custom: "destination.port", ECS: "destination.port", Type: Long},
 		{Src: "Direction", Custom: "direction", ECS: "network.direction"},
-		{Src: "IPProtocolName", Custom: "ip.protocol.name", ECS: "network.transport", Lower: true},
-		{Src: "RuleID", Custom: "rule.id", ECS: "rule.id"},
+		{Src: "IPProtocolName", Custom: "ip.protocol.name", ECS: "network.transport", Lower: true, Mapping: "text"},
+		{Src: "RuleID", Custom: "rule.id", ECS: "rule.id", Mapping: "text"},
 
 		// Attack and rule.
 		{Src: "AttackCampaignID", Custom: "attack.campaign.id", Copy: "threat.group.id"},
 		{Src: "AttackID", Custom: "attack.id"}, // also threat.indicator.id, a list
 		{Src: "AttackVector", Custom: "attack.vector"},
-		{Src: "RuleName", Custom: "rule.name"},
+		{Src: "RuleName", Custom: "rule.name", Mapping: "text"},
 		{Src: "RulesetID", Custom: "rule.set.id"},
-		{Src: "RulesetOverrideID", Custom: "rule.set.override.id"},
+		{Src: "RulesetOverrideID", Custom: "rule.set.override.id", Mapping: "text"},
 		{Src: "MitigationReason", Custom: "mitigation.reason"},
 		{Src: "MitigationScope", Custom: "mitigation.scope"},
 		{Src: "MitigationSystem", Custom: "mitigation.system"},
@@ -67,12 +67,12 @@ var networkAnalyticsLogs = &Dataset{
 		{Src: "Verdict", Custom: "verdict"},
 
 		// Geography; geohashes go to related.hash (source, destination, colo).
-		{Src: "SourceASNName", Custom: "source.as.number.name"},
-		{Src: "SourceASNDescription", Custom: "source.as.number.description"}, // deprecated
+		{Src: "SourceASNName", Custom: "source.as.number.name", Mapping: "text"},
+		{Src: "SourceASNDescription", Custom: "source.as.number.description", Mapping: "text"}, // deprecated
 		{Src: "SourceCountry", Custom: "source.country"},
 		{Src: "SourceGeoHash", Custom: "source.geo_hash", Copy: "cloudflare_logpush.network_analytics.source.geo_location", Related: RelatedHash},
-		{Src: "DestinationASNName", Custom: "destination.as.number.name"},
-		{Src: "DestinationASNDescription", Custom: "destination.as.number.description"}, // deprecated
+		{Src: "DestinationASNName", Custom: "destination.as.number.name", Mapping: "text"},
+		{Src: "DestinationASNDescription", Custom: "destination.as.number.description", Mapping: "text"}, // deprecated
 		{Src: "DestinationCountry", Custom: "destination.country"},
 		{Src: "DestinationGeoHash", Custom: "destination.geo_hash", Copy: "cloudflare_logpush.network_analytics.destination.geo_location", Related: RelatedHash},
 		{Src: "ColoCity", Custom: "colo.city"},
@@ -123,7 +123,7 @@ var networkAnalyticsLogs = &Dataset{
 		{Src: "IPv6Dscp", Custom: "ipv6.dscp", Type: Long},
 		{Src: "IPv6ECN", Custom: "ipv6.ecn", Type: Long},
 		{Src: "IPv6Ecn", Custom: "ipv6.ecn", Type: Long},
-		{Src: "IPv6ExtensionHeaders", Custom: "ipv6.extension_headers"},
+		{Src: "IPv6ExtensionHeaders", Custom: "ipv6.extension_headers", Mapping: "text"},
 		{Src: "IPv6FlowLabel", Custom: "ipv6.flow_label", Type: Long},
 		{Src: "IPv6Identification", Custom: "ipv6.identification", Type: Long},
 
@@ -132,10 +132,10 @@ var networkAnalyticsLogs = &Dataset{
 		{Src: "TCPChecksum", Custom: "tcp.checksum", Type: Long},
 		{Src: "TCPDataOffset", Custom: "tcp.dataoffset", Type: Long},
 		{Src: "TCPFlags", Custom: "tcp.flags.value", Type: Long},
-		{Src: "TCPFlagsString", Custom: "tcp.flags.string"},
+		{Src: "TCPFlagsString", Custom: "tcp.flags.string", Mapping: "text"},
 		{Src: "TCPMSS", Custom: "tcp.mss", Type: Long},
 		{Src: "TCPMss", Custom: "tcp.mss", Type: Long},
-		{Src: "TCPOptions", Custom: "tcp.options"},
+		{Src: "TCPOptions", Custom: "tcp.options", Mapping: "text"},
 		{Src: "TCPSACKBlocks"}, // tcp.sack.blocks, a list of longs (deriveNetworkAnalytics)
 		{Src: "TCPSackBlocks"},
 		{Src: "TCPSACKPermitted", Custom: "tcp.sack.permitted", Type: Long},
@@ -149,6 +149,14 @@ var networkAnalyticsLogs = &Dataset{
 		{Src: "TCPWindowSize", Custom: "tcp.window.size", Type: Long},
 		{Src: "UDPChecksum", Custom: "udp.checksum", Type: Long},
 		{Src: "UDPPayloadLength", Custom: "udp.payload_length", Type: Long},
+	},
+	Declare: []FieldDef{
+		{Path: "cloudflare_logpush.network_analytics.outcome", Type: "keyword"},
+		{Path: "cloudflare_logpush.network_analytics.tcp.sack.blocks", Type: "long", Source: "TCPSACKBlocks"},
+		{Path: "cloudflare_logpush.network_analytics.source.geo_location", Type: "geo_point", Source: "SourceGeoHash"},
+		{Path: "cloudflare_logpush.network_analytics.destination.geo_location", Type: "geo_point", Source: "DestinationGeoHash"},
+		{Path: "cloudflare_logpush.network_analytics.colo.geo_location", Type: "geo_point", Source: "ColoGeoHash"},
+		{Path: "threat.indicator.id", Type: "keyword", Source: "AttackID"},
 	},
 	Derive: deriveNetworkAnalytics,
 }
@@ -208,9 +216,7 @@ func deriveNetworkAnalytics(s *Schema) DeriveFunc {
 		f.SrcPort, _ = nwLong(r.Value(srcPort))
 		f.DstPort, _ = nwLong(r.Value(dstPort))
 		f.Transport, _ = r.String(proto)
-		if id, ok := CommunityID(&f); ok {
-			r.SetString(communityID, id)
-		}
+		nwSetCommunityID(r, communityID, &f)
 	}
 }
 
@@ -258,77 +264,29 @@ func naEmpty(v *fastjson.Value) bool {
 // converted to longs.
 func naSACKBlocks(r *Rec, cur, old FieldRef, out SlotRef) {
 	cv, ov := r.Value(cur), r.Value(old)
-	if (cv == nil || naEmpty(cv)) && (ov == nil || naEmpty(ov)) {
+	hasCur, hasOld := cv != nil && !naEmpty(cv), ov != nil && !naEmpty(ov)
+	if !hasCur && !hasOld {
 		return
 	}
 	var vals [16]int64
 	list := vals[:0]
-	scalar := false
-	bad := ""
-	add := func(v *fastjson.Value, src string, unique bool) {
-		put := func(n int64) {
-			if unique {
-				list = naAppendUnique(list, n)
-			} else {
-				list = append(list, n)
-			}
-		}
-		switch v.Type() {
-		case fastjson.TypeString:
-			b, _ := v.StringBytes()
-			for part := range strings.SplitSeq(b2s(b), ",") {
-				part = strings.TrimLeft(part, " ")
-				if part == "" {
-					continue
-				}
-				n, err := strconv.ParseInt(part, 10, 64)
-				if err != nil {
-					bad = src
-					continue
-				}
-				put(n)
-			}
-		case fastjson.TypeArray:
-			arr, _ := v.Array()
-			for _, e := range arr {
-				if naEmpty(e) {
-					continue
-				}
-				n, ok := nwLong(e)
-				if !ok {
-					bad = src
-					continue
-				}
-				put(n)
-			}
-		default:
-			n, ok := nwLong(v)
-			if !ok {
-				bad = src
-				return
-			}
-			put(n)
+	ok := true
+	if hasCur {
+		if list, ok = naCollectSACK(list, cv, false); !ok {
+			r.AddError("TCPSACKBlocks: cannot convert the SACK blocks to long")
 		}
 	}
-	if cv != nil && !naEmpty(cv) {
-		add(cv, "TCPSACKBlocks", false)
-		scalar = cv.Type() == fastjson.TypeNumber
-	}
-	if ov != nil && !naEmpty(ov) {
-		n := len(list)
-		add(ov, "TCPSackBlocks", true)
-		if len(list) > n || cv == nil || naEmpty(cv) {
-			scalar = false
+	if hasOld {
+		if list, ok = naCollectSACK(list, ov, true); !ok {
+			r.AddError("TCPSackBlocks: cannot convert the SACK blocks to long")
 		}
-	}
-	if bad != "" {
-		r.AddError(bad + ": cannot convert the SACK blocks to long")
 	}
 	if len(list) == 0 {
 		return
 	}
 	enc := r.begin()
-	if scalar && len(list) == 1 {
+	// A single number stays a number; Elastic's append makes a list of it.
+	if hasCur && !hasOld && cv.Type() == fastjson.TypeNumber {
 		r.commit(out, ecsjson.AppendInt(enc, list[0]))
 		return
 	}
@@ -340,6 +298,55 @@ func naSACKBlocks(r *Rec, cur, old FieldRef, out SlotRef) {
 		enc = ecsjson.AppendInt(enc, n)
 	}
 	r.commit(out, append(enc, ']'))
+}
+
+// naCollectSACK appends the blocks of v (a "1, 2" string, a list or a
+// number) to list, without duplicates when unique; ok is false when an
+// element is not an integer (it is left out).
+func naCollectSACK(list []int64, v *fastjson.Value, unique bool) ([]int64, bool) {
+	ok := true
+	put := func(n int64) {
+		if unique {
+			list = naAppendUnique(list, n)
+		} else {
+			list = append(list, n)
+		}
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		for part := range strings.SplitSeq(b2s(b), ",") {
+			if part = strings.TrimLeft(part, " "); part == "" {
+				continue
+			}
+			n, err := strconv.ParseInt(part, 10, 64)
+			if err != nil {
+				ok = false
+				continue
+			}
+			put(n)
+		}
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+		for _, e := range arr {
+			if naEmpty(e) {
+				continue
+			}
+			n, good := nwLong(e)
+			if !good {
+				ok = false
+				continue
+			}
+			put(n)
+		}
+	default:
+		n, good := nwLong(v)
+		if !good {
+			return list, false
+		}
+		put(n)
+	}
+	return list, ok
 }
 
 func naAppendUnique(list []int64, n int64) []int64 {

@@ -43,6 +43,11 @@ var sinkholeHTTPLogs = &Dataset{
 		{Src: "R2Path", Custom: "r2path"},
 		{Src: "SinkholeID", Custom: "sinkhole_id"},
 	},
+	Declare: []FieldDef{
+		{Path: "cloudflare_logpush.sinkhole_http.request.headers", Type: "keyword", Source: "Headers"},
+		{Path: "cloudflare_logpush.sinkhole_http.request.uri", Type: "keyword", Source: "URI"},
+		{Path: "cloudflare_logpush.sinkhole_http.request.url", Type: "keyword", Source: "URL"},
+	},
 	Derive: deriveSinkholeHTTPLogs,
 }
 

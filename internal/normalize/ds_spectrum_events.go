@@ -87,9 +87,7 @@ func deriveSpectrumEvents(s *Schema) DeriveFunc {
 		f.SrcPort, _ = nwLong(r.Value(clientPort))
 		f.DstPort, _ = nwLong(r.Value(originPort))
 		f.Transport, _ = r.String(proto)
-		if id, ok := CommunityID(&f); ok {
-			r.SetString(communityID, id)
-		}
+		nwSetCommunityID(r, communityID, &f)
 	}
 }
 

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -217,4 +218,22 @@ func edgeBool(v *fastjson.Value) (val, ok bool) {
 		}
 	}
 	return false, false
+}
+
+// edgeInt reads an integer: a JSON integer, or a string holding one (like
+// Elastic's convert to long).
+func edgeInt(v *fastjson.Value) (int64, bool) {
+	if v == nil {
+		return 0, false
+	}
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		n, err := v.Int64()
+		return n, err == nil
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		n, err := strconv.ParseInt(strings.TrimPrefix(b2s(b), "+"), 10, 64)
+		return n, err == nil
+	}
+	return 0, false
 }

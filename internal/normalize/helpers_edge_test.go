@@ -2,8 +2,10 @@ package normalize
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 )
@@ -197,4 +199,59 @@ func edgeSplitMembers(s string) []string {
 		}
 	}
 	return append(out, s[start:])
+}
+
+// TestEdgeTypesMatchCatalog: each field's Type agrees with its type in
+// Cloudflare's reference (../shared/cloudflare/datasets.json): int → long
+// (or a date for unix times), bool → boolean, float → double, timestamp →
+// date, string → keyword or ip, objects and arrays → kept as they are.
+func TestEdgeTypesMatchCatalog(t *testing.T) {
+	var cat struct {
+		Datasets map[string]map[string]struct {
+			Fields []struct{ Name, Type string } `json:"fields"`
+		} `json:"datasets"`
+	}
+	b, err := os.ReadFile(sharedPath(t, "cloudflare", "datasets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &cat); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"firewall_events"}
+	for _, d := range edgeDatasets {
+		names = append(names, d.name)
+	}
+	for _, name := range names {
+		ds, _ := lookup(name)
+		s := schemaOf(ds)
+		for scope, sets := range cat.Datasets {
+			for _, f := range sets[name].Fields {
+				i, ok := s.bySrc[f.Name]
+				if !ok {
+					t.Errorf("%s (%s): no row for %s", name, scope, f.Name)
+					continue
+				}
+				got := s.fields[i].Type
+				ok = false
+				switch f.Type {
+				case "int":
+					ok = got == Long || (got == Timestamp && (strings.Contains(f.Name, "Timestamp") || strings.Contains(f.Name, "Nanos")))
+				case "bool":
+					ok = got == Bool
+				case "float":
+					ok = got == Double
+				case "timestamp":
+					ok = got == Timestamp
+				case "string":
+					ok = got == Keyword || got == IP
+				default: // object, array[...]
+					ok = got == Keyword || (f.Type == "array[int]" && got == Long)
+				}
+				if !ok {
+					t.Errorf("%s (%s): %s is %s in Cloudflare's reference, %s in the table", name, scope, f.Name, f.Type, got)
+				}
+			}
+		}
+	}
 }

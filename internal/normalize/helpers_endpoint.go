@@ -36,7 +36,7 @@ func epBool(v *fastjson.Value) (val, ok bool) {
 }
 
 // epOSTypes are the ECS host.os.type values, in the order Elastic's DEX
-// and WARP pipelines try them.
+// pipelines try them.
 var epOSTypes = [...]string{"linux", "macos", "unix", "windows", "ios", "android"}
 
 // epHostOSType returns the per-record function of Elastic's

@@ -29,16 +29,8 @@ func nwLong(v *fastjson.Value) (int64, bool) {
 	}
 	switch v.Type() {
 	case fastjson.TypeNumber:
-		n, err := v.Int64()
-		if err != nil {
-			return 0, false
-		}
-		// fastjson truncates 1.5 to 1: accept integers only.
-		var buf [32]byte
-		if !ecsjson.IsInteger(b2s(v.MarshalTo(buf[:0]))) {
-			return 0, false
-		}
-		return n, true
+		n, err := v.Int64() // integers only: "1.5" and "1e2" fail
+		return n, err == nil
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
 		n, err := strconv.ParseInt(strings.TrimPrefix(b2s(b), "+"), 10, 64)
@@ -81,13 +73,19 @@ func nwAppendString(dst []byte, v *fastjson.Value) ([]byte, bool) {
 			return dst, false
 		}
 		return ecsjson.AppendStringBytes(dst, b), true
-	case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse:
-		var buf [64]byte
-		raw := v.MarshalTo(buf[:0])
-		if v.Type() == fastjson.TypeNumber && !validFiniteNumber(b2s(raw)) {
-			return dst, false
+	case fastjson.TypeTrue:
+		return append(dst, `"true"`...), true
+	case fastjson.TypeFalse:
+		return append(dst, `"false"`...), true
+	case fastjson.TypeNumber:
+		// The number's text as it came: nothing in it needs escaping.
+		start := len(dst)
+		dst = append(dst, '"')
+		dst = v.MarshalTo(dst)
+		if !validFiniteNumber(b2s(dst[start+1:])) {
+			return dst[:start], false
 		}
-		return ecsjson.AppendStringBytes(dst, raw), true
+		return append(dst, '"'), true
 	case fastjson.TypeArray:
 		arr, _ := v.Array()
 		start := len(dst)
@@ -244,37 +242,44 @@ type Flow struct {
 // default) and ignore_failure: ok is false where the processor would add
 // nothing (a missing or invalid address or protocol, a bad port).
 func CommunityID(f *Flow) (string, bool) {
+	var buf [40]byte
+	b, ok := AppendCommunityID(buf[:0], f)
+	return string(b), ok
+}
+
+// AppendCommunityID appends the Community ID of f (unquoted) to dst.
+func AppendCommunityID(dst []byte, f *Flow) ([]byte, bool) {
 	if f.SrcIP == "" || f.DstIP == "" {
-		return "", false
+		return dst, false
 	}
 	src, err := netip.ParseAddr(f.SrcIP)
 	if err != nil || src.Zone() != "" {
-		return "", false
+		return dst, false
 	}
-	dst, err := netip.ParseAddr(f.DstIP)
-	if err != nil || dst.Zone() != "" {
-		return "", false
+	dstIP, err := netip.ParseAddr(f.DstIP)
+	if err != nil || dstIP.Zone() != "" {
+		return dst, false
 	}
-	src, dst = src.Unmap(), dst.Unmap() // Java turns ::ffff:a.b.c.d into an Inet4Address
+	src, dstIP = src.Unmap(), dstIP.Unmap() // Java turns ::ffff:a.b.c.d into an Inet4Address
 	proto := f.IANANumber
 	if proto == "" {
 		proto = f.Transport
 		if proto == "" {
-			return "", false
+			return dst, false
 		}
 	}
 	num, ok := nwTransportNumber(proto)
 	if !ok {
-		return "", false
+		return dst, false
 	}
 	var sp, dp int64
-	hasPorts := false
+	hasPorts, keepOrder := false, false
 	switch num {
 	case 6, 17, 132: // tcp, udp, sctp
 		hasPorts = true
 		sp, dp = int64(int32(f.SrcPort)), int64(int32(f.DstPort)) // Number.intValue()
 		if sp < 0 || sp > 65535 || dp < 0 || dp > 65535 {
-			return "", false
+			return dst, false
 		}
 	case 1, 58: // icmp, ipv6-icmp: missing or invalid type and code are tolerated (0)
 		hasPorts = true
@@ -285,42 +290,59 @@ func CommunityID(f *Flow) (string, bool) {
 			dp = eq
 		} else {
 			dp = code
+			keepOrder = true // one-way ICMP keeps its direction
 		}
 		if sp < 0 || sp > 65535 || dp < 0 || dp > 65535 {
-			return "", false
-		}
-		if !twoWay { // one-way ICMP keeps its order
-			return communityHash(src, dst, num, hasPorts, sp, dp), true
+			return dst, false
 		}
 	}
-	if !flowOrdered(src, dst, sp, dp) {
-		src, dst, sp, dp = dst, src, dp, sp
+	if !keepOrder && !flowOrdered(src, dstIP, sp, dp) {
+		src, dstIP, sp, dp = dstIP, src, dp, sp
 	}
-	return communityHash(src, dst, num, hasPorts, sp, dp), true
-}
-
-func communityHash(src, dst netip.Addr, proto int64, hasPorts bool, sp, dp int64) string {
-	var buf [2 + 16 + 16 + 2 + 4]byte
-	b := buf[:2] // seed 0
-	b = append(b, src.AsSlice()...)
-	b = append(b, dst.AsSlice()...)
-	b = append(b, byte(proto), 0)
+	var in [2 + 16 + 16 + 2 + 4]byte
+	b := in[:2] // seed 0
+	b = nwAppendAddr(b, src)
+	b = nwAppendAddr(b, dstIP)
+	b = append(b, byte(num), 0)
 	if hasPorts {
 		b = binary.BigEndian.AppendUint16(b, uint16(sp))
 		b = binary.BigEndian.AppendUint16(b, uint16(dp))
 	}
 	sum := sha1.Sum(b)
-	return "1:" + base64.StdEncoding.EncodeToString(sum[:])
+	dst = append(dst, "1:"...)
+	return base64.StdEncoding.AppendEncode(dst, sum[:]), true
+}
+
+// nwAppendAddr appends the address bytes (4 for IPv4, 16 for IPv6).
+func nwAppendAddr(b []byte, a netip.Addr) []byte {
+	if a.Is4() {
+		v := a.As4()
+		return append(b, v[:]...)
+	}
+	v := a.As16()
+	return append(b, v[:]...)
+}
+
+// nwSetCommunityID writes network.community_id when the flow has one.
+func nwSetCommunityID(r *Rec, s SlotRef, f *Flow) {
+	b := r.begin()
+	b = append(b, '"')
+	b, ok := AppendCommunityID(b, f)
+	if ok {
+		r.commit(s, append(b, '"'))
+	}
 }
 
 // flowOrdered compares the addresses as unsigned numbers (Java's
 // new BigInteger(1, bytes)), then the ports.
 func flowOrdered(src, dst netip.Addr, sp, dp int64) bool {
 	var a, b [16]byte
-	s, d := src.AsSlice(), dst.AsSlice()
-	copy(a[16-len(s):], s)
-	copy(b[16-len(d):], d)
-	c := bytes.Compare(a[:], b[:])
+	sa, da := nwAppendAddr(a[:0:16], src), nwAppendAddr(b[:0:16], dst)
+	// Left-align into 16 bytes as numbers: IPv4 values are the smaller.
+	var x, y [16]byte
+	copy(x[16-len(sa):], sa)
+	copy(y[16-len(da):], da)
+	c := bytes.Compare(x[:], y[:])
 	return c < 0 || (c == 0 && sp < dp)
 }
 

@@ -116,7 +116,12 @@ type Meta struct {
 	ID         string // deterministic deduplication id (32 hex digits)
 	Time       int64  // @timestamp in unix nanoseconds; 0 when the record has none
 	Drop       bool   // the record was dropped on purpose; nothing was appended
-	DropReason string // why: "validation_probe" or "empty"
+	DropReason string // why: "validation_probe", "empty" or "empty_response" (an empty API page)
+	Fields     int    // top-level members of the record
+	Unknown    int    // fields the dataset's mapping does not know (kept under its namespace)
+	// RoutedFrom is set by NormalizeAuto when the record was normalized as
+	// another dataset than the one it came as (infer.go).
+	RoutedFrom string
 }
 
 // RecordError says why one record could not be normalized.
@@ -289,6 +294,7 @@ func (n *Normalizer) normalize(s *Schema, raw []byte, dst []byte) ([]byte, Meta,
 		meta.Time = r.tsNS
 	}
 	meta.ID = n.id(s, body)
+	meta.Fields, meta.Unknown = pos, r.unknown
 	if r.unknown > 0 {
 		n.env.unknown[s.ds.Name].Add(uint64(r.unknown))
 		if f := n.env.opts.OnUnknownFields; f != nil {

@@ -1,8 +1,10 @@
 package normalize
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -85,5 +87,41 @@ func TestWorkersTraceKeys(t *testing.T) {
 	doc, _ = normalizeOne(t, newTestEnv(t, Options{KeepDuplicateFields: true}), "workers_trace", line)
 	if doc["cloudflare_logpush.workers_trace.event.ray_id"] != "r2" || doc["cloudflare_logpush.workers_trace.event.request.method"] != "PUT" {
 		t.Errorf("duplicates not kept: %v", doc)
+	}
+}
+
+// TestWorkersTraceHostile: odd Event shapes give valid documents without
+// duplicate keys (or a RecordError), never a panic.
+func TestWorkersTraceHostile(t *testing.T) {
+	n := newTestEnv(t, Options{KeepDuplicateFields: true}).NewNormalizer()
+	var many strings.Builder
+	many.WriteString(`{"Event":{`)
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(&many, `"Key%dX":%d,"key%d_x":"v%d",`, i%70, i, i%70, i)
+	}
+	many.WriteString(`"RayID":"r"}}`)
+	deep := `{"Event":` + strings.Repeat(`{"A":`, 40) + `1` + strings.Repeat(`}`, 40) + `}`
+	for _, line := range []string{
+		many.String(),
+		deep,
+		`{"Event":{"RayID":"a","RayID":"b"}}`,
+		`{"Event":{"Ünïcode":{"ÄB":1},"":2,"A":{"":{}},"B":[[],{},null,""]}}`,
+		`{"Event":[{"RayID":1},[{"RayID":2}],"x"],"Logs":{"Level":"log"},"ScriptTags":"one","ScriptVersion":"v1"}`,
+		`{"Event":{"Request":"GET /","Response":[1],"RayID":{"a":1}}}`,
+		`{"Event":{"Request":{"URL":5}},"Outcome":{"ok":true}}`,
+		"{\"Event\":{\"K\xff\":1,\"K\xfe\":2,\"k\xef\xbf\xbd\":3,\"Ab\xc3\":{\"\xe2\x82\":4}}}",
+	} {
+		doc, meta, err := n.Normalize("workers_trace_events", []byte(line), nil)
+		if err != nil {
+			var re *RecordError
+			if !errors.As(err, &re) {
+				t.Fatalf("%s: %v", line, err)
+			}
+			continue
+		}
+		if meta.Drop {
+			t.Fatalf("dropped: %s", line)
+		}
+		checkDoc(t, doc)
 	}
 }

@@ -68,9 +68,17 @@ type worker struct {
 // Consume implements event.Consumer.
 func (p *Pipeline) Consume(ctx context.Context, d *event.Delivery) (event.Result, error) {
 	var res event.Result
-	dataset, ok := normalize.Resolve(d.Dataset)
-	if !ok {
-		return res, fmt.Errorf("%w: %q", event.ErrUnknownDataset, d.Dataset)
+	// A delivery without a dataset (a generic route, an object whose key
+	// names none) has each record's dataset inferred from its fields; a
+	// record that clearly belongs to another dataset than the delivery's is
+	// normalized as that one (normalize.NormalizeAuto).
+	dataset, label := "", noDataset
+	if d.Dataset != "" {
+		var ok bool
+		if dataset, ok = normalize.Resolve(d.Dataset); !ok {
+			return res, fmt.Errorf("%w: %q", event.ErrUnknownDataset, d.Dataset)
+		}
+		label = dataset
 	}
 	w := p.workers.Get().(*worker)
 	defer p.putWorker(w)
@@ -84,7 +92,7 @@ func (p *Pipeline) Consume(ctx context.Context, d *event.Delivery) (event.Result
 			w.dead = append(w.dead, p.deadLetter(d, dataset, lineNo, line, "too_large", lineErr))
 			return nil
 		}
-		out, meta, err := w.n.Normalize(dataset, line, w.arena)
+		out, meta, err := w.n.NormalizeAuto(dataset, line, w.arena)
 		if err != nil {
 			reason := "invalid"
 			var re *normalize.RecordError
@@ -96,8 +104,15 @@ func (p *Pipeline) Consume(ctx context.Context, d *event.Delivery) (event.Result
 		}
 		if meta.Drop {
 			res.Dropped++
-			p.o.Metrics.RecordsDropped.WithLabelValues(dataset, meta.DropReason).Inc()
+			p.o.Metrics.RecordsDropped.WithLabelValues(label, meta.DropReason).Inc()
 			return nil
+		}
+		if meta.Dataset != dataset {
+			from := meta.RoutedFrom
+			if from == "" {
+				from = noDataset
+			}
+			p.o.Metrics.RecordsRerouted.WithLabelValues(from, meta.Dataset).Inc()
 		}
 		w.arena = out
 		w.ends = append(w.ends, len(out))
@@ -107,7 +122,7 @@ func (p *Pipeline) Consume(ctx context.Context, d *event.Delivery) (event.Result
 	if err != nil {
 		return res, err
 	}
-	p.o.Metrics.SourceRecords.WithLabelValues(d.Source, dataset).Add(float64(res.Records))
+	p.o.Metrics.SourceRecords.WithLabelValues(d.Source, label).Add(float64(res.Records))
 
 	// Dead letters first: if the queue append then fails, the sender
 	// retries and the bad lines are recorded twice, never zero times.
@@ -116,7 +131,7 @@ func (p *Pipeline) Consume(ctx context.Context, d *event.Delivery) (event.Result
 			return res, err
 		}
 		for i := range w.dead {
-			p.o.Metrics.RecordsDead.WithLabelValues(dataset, w.dead[i].Reason).Inc()
+			p.o.Metrics.RecordsDead.WithLabelValues(label, w.dead[i].Reason).Inc()
 		}
 		res.DeadLettered = len(w.dead)
 	}
@@ -124,10 +139,13 @@ func (p *Pipeline) Consume(ctx context.Context, d *event.Delivery) (event.Result
 		return res, nil
 	}
 	w.batch.Records = w.batch.Records[:0]
-	start := 0
+	start, others := 0, 0
 	for i, end := range w.ends {
 		m := &w.meta[i]
-		w.batch.Records = append(w.batch.Records, event.Record{Dataset: dataset, ID: m.ID, Time: m.Time, Doc: w.arena[start:end]})
+		if m.Dataset != dataset {
+			others++
+		}
+		w.batch.Records = append(w.batch.Records, event.Record{Dataset: m.Dataset, ID: m.ID, Time: m.Time, Doc: w.arena[start:end]})
 		start = end
 	}
 	w.entry = event.AppendBatch(w.entry[:0], &w.batch)
@@ -135,9 +153,18 @@ func (p *Pipeline) Consume(ctx context.Context, d *event.Delivery) (event.Result
 		return res, err
 	}
 	res.Accepted = len(w.ends)
-	p.o.Metrics.RecordsAccepted.WithLabelValues(dataset).Add(float64(res.Accepted))
+	if others == 0 {
+		p.o.Metrics.RecordsAccepted.WithLabelValues(dataset).Add(float64(res.Accepted))
+	} else {
+		for i := range w.meta { // inferred or rerouted records: by their own dataset
+			p.o.Metrics.RecordsAccepted.WithLabelValues(w.meta[i].Dataset).Inc()
+		}
+	}
 	return res, nil
 }
+
+// noDataset labels the metrics of deliveries that name no dataset.
+const noDataset = "none"
 
 // putWorker returns a worker to the pool unless one delivery blew its
 // buffers up (a 1 GiB upload must not pin 1 GiB forever).

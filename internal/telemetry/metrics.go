@@ -19,6 +19,7 @@ type Metrics struct {
 	RecordsDead     *prometheus.CounterVec   // dataset, reason: records sent to the dead letters
 	RecordsDropped  *prometheus.CounterVec   // dataset, reason: records dropped on purpose (probe)
 	UnknownFields   *prometheus.CounterVec   // dataset: fields not in the dataset's reference
+	RecordsRerouted *prometheus.CounterVec   // from, to: records normalized as another dataset than their route's ("none": no dataset given, inferred)
 
 	// Queue
 	QueueBytes        prometheus.Gauge     // bytes on disk not yet released
@@ -51,6 +52,7 @@ func NewMetrics() *Metrics {
 		RecordsDead:       f.counterVec("records_deadlettered_total", "Records kept in the dead letters instead of the store.", "dataset", "reason"),
 		RecordsDropped:    f.counterVec("records_dropped_total", "Records dropped on purpose, such as Cloudflare's validation probe.", "dataset", "reason"),
 		UnknownFields:     f.counterVec("unknown_fields_total", "Fields seen that are not in the dataset's field reference.", "dataset"),
+		RecordsRerouted:   f.counterVec("records_rerouted_total", "Records normalized as another dataset than their delivery named (from=\"none\": no dataset named, inferred from the fields).", "from", "to"),
 		QueueBytes:        f.gauge("queue_bytes", "Bytes in the durable queue not yet released by every sink."),
 		QueueEntries:      f.counter("queue_entries_total", "Batches appended to the durable queue."),
 		QueueFsync:        f.hist("queue_fsync_seconds", "Duration of a queue group commit (write + fsync).", secs),

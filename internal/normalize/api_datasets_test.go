@@ -1,0 +1,230 @@
+package normalize
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// apiGoldenDatasets are the API datasets (Elastic's cloudflare package and
+// the v2 audit logs API). Their inputs may hold whole API responses: the
+// goldens are made with NormalizeEach, one output line per item.
+var apiGoldenDatasets = []string{"audit_logs_api", "logpull", "audit_logs_v2_api"}
+
+// TestGoldenAPI is TestGolden for the API datasets (same files, same
+// -update flag), with AccountID set as Elastic's test config does.
+func TestGoldenAPI(t *testing.T) {
+	for _, ds := range apiGoldenDatasets {
+		for _, v := range goldenVariants {
+			t.Run(ds+"/"+v.name, func(t *testing.T) {
+				opts := v.opts
+				opts.AccountID = "abcd1234"
+				runGolden(t, ds, v.name, opts)
+			})
+		}
+	}
+}
+
+func runGolden(t *testing.T, ds, variant string, opts Options) {
+	t.Helper()
+	in, err := os.ReadFile(filepath.Join("testdata", ds, "input.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := newTestEnv(t, opts)
+	n := env.NewNormalizer()
+	var got bytes.Buffer
+	var buf []byte
+	for i, line := range bytes.Split(bytes.TrimRight(in, "\n"), []byte("\n")) {
+		buf = n.NormalizeEach(ds, line, buf, func(doc []byte, meta Meta, err error) {
+			switch {
+			case err != nil:
+				var re *RecordError
+				if !errors.As(err, &re) {
+					t.Fatalf("line %d: error %T is not a *RecordError", i+1, err)
+				}
+				fmt.Fprintf(&got, "# error: %v\n", err)
+			case meta.Drop:
+				fmt.Fprintf(&got, "# drop: %s\n", meta.DropReason)
+			default:
+				checkDoc(t, doc)
+				got.Write(doc)
+				got.WriteByte('\n')
+			}
+		})
+	}
+	path := filepath.Join("testdata", ds, variant+".golden")
+	if *update {
+		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestGoldenAPI -update)", err)
+	}
+	gl, wl := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(gl) || i < len(wl); i++ {
+		var g, w string
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			t.Fatalf("%s line %d differs:\n got: %s\nwant: %s\n(run go test -run TestGoldenAPI -update to accept)", path, i+1, g, w)
+		}
+	}
+}
+
+func TestAPIDatasetNames(t *testing.T) {
+	for name, want := range map[string]string{
+		"cloudflare.audit":    "audit_logs_api",
+		"audit_logs_api":      "audit_logs_api",
+		"audit_api":           "audit_logs_api",
+		"cloudflare.logpull":  "logpull",
+		"logpull":             "logpull",
+		"cloudflare.audit_v2": "audit_logs_v2_api",
+		"audit_logs_v2_api":   "audit_logs_v2_api",
+	} {
+		if got, ok := Resolve(name); !ok || got != want {
+			t.Errorf("Resolve(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+	if ElasticDataset("logpull") != "cloudflare.logpull" || ElasticDataset("audit_logs_api") != "cloudflare.audit" {
+		t.Error("ElasticDataset")
+	}
+}
+
+// TestNestedSources: dotted Src rows read members of top-level objects;
+// unknown members are kept snake_cased; a literal dotted key is not a match.
+func TestNestedSources(t *testing.T) {
+	env := newTestEnv(t, Options{KeepDuplicateFields: true})
+	var unknown int
+	env.opts.OnUnknownFields = func(_ string, n int) { unknown += n }
+	doc, meta := normalizeOne(t, env, "audit_logs_api",
+		`{"actor":{"email":"a@example.com","ip":"192.0.2.1","extra":{"x":1},"sub":null},"actor.id":"literal","action":{"type":"LOGIN","result":true},"id":"i1","resource":"flat"}`)
+	for k, v := range map[string]string{
+		"cloudflare.audit.actor.email":   "a@example.com",
+		"user.email":                     "a@example.com",
+		"source.ip":                      "192.0.2.1",
+		"event.action":                   "login",
+		"event.outcome":                  "success",
+		"cloudflare.audit.actor_extra.x": "1",
+		"cloudflare.audit.actor_id":      "literal",
+		"cloudflare.audit.resource_1":    "flat",
+	} {
+		if fmt.Sprint(doc[k]) != v {
+			t.Errorf("%s = %v, want %v", k, doc[k], v)
+		}
+	}
+	if _, ok := doc["user.id"]; ok {
+		t.Error("a literal top-level \"actor.id\" key was taken for actor.id")
+	}
+	if unknown != 4 { // actor.extra, actor.sub (null), actor.id literal, resource (not an object)
+		t.Errorf("unknown fields = %d, want 4", unknown)
+	}
+	if meta.ID == "" {
+		t.Error("no id")
+	}
+	// Duplicate members inside a nested object are rejected like top-level ones.
+	_, _, err := env.NewNormalizer().Normalize("audit_logs_api", []byte(`{"actor":{"id":"x","id":"y"}}`), nil)
+	var re *RecordError
+	if !errors.As(err, &re) || re.Reason != "duplicate_key" {
+		t.Errorf("duplicate nested member: %v", err)
+	}
+	// The dotted names address the rows.
+	s := schemaOf(auditLogsAPI)
+	if f := s.Field("actor.email"); s.fields[f].Src != "actor.email" {
+		t.Error("Schema.Field on a dotted Src")
+	}
+}
+
+func TestEnvelope(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	n := env.NewNormalizer()
+	for _, tc := range []struct {
+		line, reason string
+		drop         bool
+	}{
+		{`{"errors":[],"messages":[],"result":[],"success":true}`, "", true},
+		{`{"success":true,"errors":[],"result":null}`, "", true},
+		{`{"success":false,"errors":[{"code":10000,"message":"Authentication error"}],"result":null}`, "api_error", false},
+		{`{"success":true,"errors":[],"result":[{"id":"a"}]}`, "envelope", false},
+		{`{"success":true,"errors":[],"result":{"flag":true}}`, "envelope", false},
+	} {
+		_, meta, err := n.Normalize("audit_logs_api", []byte(tc.line), nil)
+		var re *RecordError
+		switch {
+		case tc.drop && (err != nil || !meta.Drop || meta.DropReason != "empty_response"):
+			t.Errorf("%s: meta %+v err %v, want a drop", tc.line, meta, err)
+		case !tc.drop && (!errors.As(err, &re) || re.Reason != tc.reason):
+			t.Errorf("%s: err %v, want %s", tc.line, err, tc.reason)
+		}
+	}
+	// A Logpush dataset does not look for envelopes.
+	if _, meta, err := n.Normalize("http_requests", []byte(`{"success":true,"result":[]}`), nil); err != nil || meta.Drop {
+		t.Errorf("http_requests envelope-like record: %v %+v", err, meta)
+	}
+	// NormalizeEach splits result[].
+	var ids []string
+	n.NormalizeEach("audit_logs_api", []byte(`{"success":true,"errors":[],"result":[{"id":"a","when":"2024-01-01T00:00:00Z"},{"id":"b"}],"result_info":{"page":1}}`), nil,
+		func(doc []byte, meta Meta, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, fmt.Sprint(decode(t, doc)["event.id"]))
+		})
+	if strings.Join(ids, ",") != "a,b" {
+		t.Errorf("NormalizeEach ids = %v", ids)
+	}
+	calls := 0
+	n.NormalizeEach("http_requests", []byte(`{"RayID":"r"}`), nil, func([]byte, Meta, error) { calls++ })
+	n.NormalizeEach("audit_logs_api", []byte(`{"success":true,"errors":[],"result":[]}`), nil, func(_ []byte, m Meta, _ error) {
+		if !m.Drop {
+			t.Error("empty envelope not dropped")
+		}
+		calls++
+	})
+	if calls != 2 {
+		t.Errorf("calls = %d", calls)
+	}
+}
+
+func TestLogpullDerived(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	doc, meta := normalizeOne(t, env, "logpull",
+		`{"RayID":"r1","ClientIP":"198.51.100.1","ClientRequestBytes":10,"EdgeResponseBytes":32,"EdgeStartTimestamp":1713355200000000000,"EdgeEndTimestamp":1713355200250000000,`+
+			`"ClientRequestHost":"h.example","ClientRequestURI":"/p/x.js?q=1","ClientSSLProtocol":"TLSv1.2","CacheResponseBytes":0,"OriginResponseStatus":0,"FirewallMatchesActions":["block"]}`)
+	for k, v := range map[string]string{
+		"event.duration":  "250000000",
+		"network.bytes":   "42",
+		"client.bytes":    "10",
+		"client.ip":       "198.51.100.1",
+		"server.bytes":    "32",
+		"url.full":        "https://h.example/p/x.js?q=1",
+		"url.extension":   "js",
+		"event.type":      "[denied]",
+		"event.category":  "network",
+		"tls.version":     "1.2",
+		"observer.vendor": "cloudflare",
+	} {
+		if fmt.Sprint(doc[k]) != v {
+			t.Errorf("%s = %v, want %v", k, doc[k], v)
+		}
+	}
+	for _, absent := range []string{"cloudflare.cache.bytes", "http.response.status_code", "error.message"} {
+		if _, ok := doc[absent]; ok {
+			t.Errorf("%s present: %v", absent, doc[absent])
+		}
+	}
+	if meta.Time != 1713355200000000000 {
+		t.Errorf("meta.Time = %d", meta.Time)
+	}
+}
