@@ -26,12 +26,9 @@ lint: ## gofmt and go vet
 unit: ## unit, golden, HTTP, crash-recovery and end-to-end tests
 	$(GO) test $(GOFLAGS_TEST) ./...
 
-conformance: build ## Elastic pipeline fixtures (needs ../shared; skipped without it)
+conformance: build ## Elastic pipeline fixtures, every data stream (needs ../shared; skipped without it)
 	@if [ -x $(SHARED)/conformance/check ]; then \
-		python3 $(SHARED)/conformance/check --bin $(BIN) --only http_request --min 99 && \
-		python3 $(SHARED)/conformance/check --bin $(BIN) --only firewall_event --min 99 && \
-		python3 $(SHARED)/conformance/check --bin $(BIN) --only cloudflare_logpush.audit --min 99 && \
-		python3 $(SHARED)/conformance/check --bin $(BIN) | tail -n 1; \
+		python3 $(SHARED)/conformance/check --bin $(BIN) --min 99; \
 	else echo "conformance: $(SHARED) not found, skipped"; fi
 
 bench: ## Go benchmarks (normalize, queue, store, receiver, simulator)

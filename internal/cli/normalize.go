@@ -200,20 +200,23 @@ func (run *normalizeRun) record(name string, lineNo int, line []byte) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return
 	}
-	doc, meta, err := run.n.Normalize(run.dataset, line, run.buf[:0])
-	if err != nil {
-		run.bad++
-		fmt.Fprintf(run.errw, "%s:%d: %v\n", name, lineNo, err)
-		return
-	}
-	run.buf = doc
-	if meta.Drop {
-		return
-	}
-	doc = append(doc, '\n')
-	run.buf = doc
-	run.out.Write(doc)
+	// A line may be one record or, for the API datasets, a whole API page
+	// whose result items each become a document.
+	run.buf = run.n.NormalizeEach(run.dataset, line, run.buf[:0], func(doc []byte, meta normalize.Meta, err error) {
+		if err != nil {
+			run.bad++
+			fmt.Fprintf(run.errw, "%s:%d: %v\n", name, lineNo, err)
+			return
+		}
+		if meta.Drop {
+			return
+		}
+		run.out.Write(doc)
+		run.out.Write(newline)
+	})
 }
+
+var newline = []byte{'\n'}
 
 // lineReader returns lines without their newline, up to max bytes; a longer
 // line is consumed and reported with tooLong instead.

@@ -55,6 +55,7 @@ lost into an embedded DuckDB store or Elasticsearch/OpenSearch.`,
 		newServeCmd(s),
 		newValidateCmd(s),
 		newSearchCmd(s),
+		newFieldsCmd(s),
 		newDemoCmd(s),
 		newBenchCmd(s),
 	)

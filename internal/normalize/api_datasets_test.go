@@ -228,3 +228,65 @@ func TestLogpullDerived(t *testing.T) {
 		t.Errorf("meta.Time = %d", meta.Time)
 	}
 }
+
+// TestAPIEmitPaths: for the API datasets' golden inputs, the fast emitter
+// and the general one write the same bytes.
+func TestAPIEmitPaths(t *testing.T) {
+	env := newTestEnv(t, Options{PreserveOriginal: true, KeepDuplicateFields: true})
+	n := env.NewNormalizer()
+	compared := 0
+	for _, ds := range apiGoldenDatasets {
+		in, err := os.ReadFile(filepath.Join("testdata", ds, "input.ndjson"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range bytes.Split(bytes.TrimRight(in, "\n"), []byte("\n")) {
+			fast, meta, err := n.Normalize(ds, line, nil)
+			if err != nil || meta.Drop || len(n.rec.extras) > 0 {
+				continue
+			}
+			if slow := n.rec.emitMerged(nil); !bytes.Equal(fast, slow) {
+				t.Fatalf("%s: emitters differ:\nfast %s\nslow %s", ds, fast, slow)
+			}
+			compared++
+		}
+	}
+	if compared < 10 {
+		t.Fatalf("only %d documents compared", compared)
+	}
+}
+
+// FuzzAPIRecords feeds arbitrary records to the API datasets (nested
+// sources, envelopes) and to inference: every document is one valid JSON
+// object without duplicate keys, nothing panics.
+//
+//	go test ./internal/normalize -run - -fuzz FuzzAPIRecords -fuzztime 10s
+func FuzzAPIRecords(f *testing.F) {
+	for _, ds := range apiGoldenDatasets {
+		in, _ := os.ReadFile(filepath.Join("testdata", ds, "input.ndjson"))
+		for _, line := range bytes.Split(in, []byte("\n")) {
+			f.Add(line)
+		}
+	}
+	f.Add([]byte(`{"actor":{"actor":{"id":1}},"action":[],"raw":{"uri":"::"}}`))
+	f.Add([]byte(`{"success":true,"result":[{"id":"a"},1,null,{"actor":{"id":"x","id":"y"}}]}`))
+	env, err := NewEnv(Options{PreserveOriginal: true, KeepDuplicateFields: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	n := env.NewNormalizer()
+	var buf []byte
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for _, ds := range apiGoldenDatasets {
+			buf = n.NormalizeEach(ds, raw, buf, func(doc []byte, meta Meta, err error) {
+				if err == nil && !meta.Drop {
+					checkDoc(t, doc)
+				}
+			})
+		}
+		Infer(raw)
+		if doc, meta, err := n.NormalizeAuto("", raw, nil); err == nil && !meta.Drop {
+			checkDoc(t, doc)
+		}
+	})
+}

@@ -40,8 +40,8 @@ func envelopeOutcome(obj *fastjson.Object) (drop bool, err *RecordError) {
 		if len(arr) == 0 {
 			return true, nil
 		}
-		return false, &RecordError{Reason: "envelope", Msg: "an API response holding " + itoa(len(arr)) +
-			" records: normalize its result items one by one (NormalizeEach, or jq -c '.result[]')"}
+		return false, &RecordError{Reason: "envelope", Msg: "a whole API response (" + itoa(len(arr)) +
+			" record(s) in result): normalize its result items one by one (NormalizeEach, or jq -c '.result[]')"}
 	}
 	return false, &RecordError{Reason: "envelope", Msg: "an API response whose result is a JSON " + res.Type().String() + ", not a list of records"}
 }

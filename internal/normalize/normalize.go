@@ -52,6 +52,8 @@ type Env struct {
 	ua        *uaParser
 	geoDB     *geoDB
 	unknown   map[string]*atomic.Uint64 // canonical dataset -> unknown fields seen
+	// unknownNames remembers which unknown fields were seen (unknown.go).
+	unknownNames *UnknownTracker
 }
 
 // NewEnv prepares an Env; it opens the GeoIP databases when
@@ -64,6 +66,8 @@ func NewEnv(opts Options) (*Env, error) {
 		maxField:  opts.MaxFieldBytes,
 		ua:        newUAParser(opts.UACacheSize),
 		unknown:   map[string]*atomic.Uint64{},
+
+		unknownNames: newUnknownTracker(UnknownFieldLimit),
 	}
 	if e.maxRecord <= 0 {
 		e.maxRecord = DefaultMaxRecordBytes
@@ -297,6 +301,7 @@ func (n *Normalizer) normalize(s *Schema, raw []byte, dst []byte) ([]byte, Meta,
 	meta.Fields, meta.Unknown = pos, r.unknown
 	if r.unknown > 0 {
 		n.env.unknown[s.ds.Name].Add(uint64(r.unknown))
+		n.env.unknownNames.observe(s.ds.Name, s.ns, r.extras)
 		if f := n.env.opts.OnUnknownFields; f != nil {
 			f(s.ds.Name, r.unknown)
 		}

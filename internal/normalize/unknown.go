@@ -59,8 +59,15 @@ type unknownEntry struct {
 }
 
 type unknownSet struct {
-	names    map[string]*unknownEntry // copy-on-write: replaced, never mutated
+	names    atomic.Pointer[map[string]*unknownEntry] // copy-on-write: replaced, never mutated
 	overflow atomic.Uint64
+}
+
+func newUnknownSet() *unknownSet {
+	s := &unknownSet{}
+	m := map[string]*unknownEntry{}
+	s.names.Store(&m)
+	return s
 }
 
 // UnknownTracker records unknown field names; safe for concurrent use. The
@@ -83,17 +90,18 @@ func (t *UnknownTracker) set(dataset string) *unknownSet {
 	if v, ok := t.sets.Load(dataset); ok {
 		return v.(*unknownSet)
 	}
-	v, _ := t.sets.LoadOrStore(dataset, &unknownSet{names: map[string]*unknownEntry{}})
+	v, _ := t.sets.LoadOrStore(dataset, newUnknownSet())
 	return v.(*unknownSet)
 }
 
 // observe records the unknown fields of one record.
 func (t *UnknownTracker) observe(dataset, ns string, extras []extra) {
 	set := t.set(dataset)
+	names := *set.names.Load()
 	now := t.now().UnixNano()
 	for i := range extras {
 		x := &extras[i]
-		e := set.names[x.src]
+		e := names[x.src]
 		if e == nil {
 			if e = t.add(set, x.src, ns+"."+x.key, now); e == nil {
 				set.overflow.Add(1)
@@ -111,19 +119,20 @@ func (t *UnknownTracker) observe(dataset, ns string, extras []extra) {
 func (t *UnknownTracker) add(set *unknownSet, name, path string, now int64) *unknownEntry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if e := set.names[name]; e != nil {
+	old := *set.names.Load()
+	if e := old[name]; e != nil {
 		return e
 	}
-	if len(set.names) >= t.limit {
+	if len(old) >= t.limit {
 		return nil
 	}
-	names := make(map[string]*unknownEntry, len(set.names)+1)
-	for k, v := range set.names {
+	names := make(map[string]*unknownEntry, len(old)+1)
+	for k, v := range old {
 		names[k] = v
 	}
 	e := &unknownEntry{path: path, first: now}
 	names[name] = e
-	set.names = names
+	set.names.Store(&names)
 	return e
 }
 
@@ -135,7 +144,7 @@ func (t *UnknownTracker) Report() UnknownReport {
 	t.sets.Range(func(k, v any) bool {
 		set := v.(*unknownSet)
 		d := &UnknownDataset{Overflow: set.overflow.Load()}
-		for name, e := range set.names {
+		for name, e := range *set.names.Load() {
 			d.Fields = append(d.Fields, UnknownField{Name: name, Path: e.path, Count: e.count.Load(),
 				FirstSeen: time.Unix(0, e.first).UTC(), LastSeen: time.Unix(0, e.last.Load()).UTC()})
 		}
@@ -154,7 +163,7 @@ func (t *UnknownTracker) total() uint64 {
 	t.sets.Range(func(_, v any) bool {
 		set := v.(*unknownSet)
 		n += set.overflow.Load()
-		for _, e := range set.names {
+		for _, e := range *set.names.Load() {
 			n += e.count.Load()
 		}
 		return true
@@ -173,7 +182,7 @@ func (t *UnknownTracker) Merge(rep UnknownReport) {
 		set.overflow.Add(d.Overflow)
 		for _, f := range d.Fields {
 			first := f.FirstSeen.UnixNano()
-			e := set.names[f.Name]
+			e := (*set.names.Load())[f.Name]
 			if e == nil {
 				if e = t.add(set, f.Name, f.Path, first); e == nil {
 					set.overflow.Add(f.Count)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flarehose/flarehose/internal/config"
 	"github.com/flarehose/flarehose/internal/sink"
+	"github.com/flarehose/flarehose/internal/sink/elasticsearch"
 	"github.com/flarehose/flarehose/internal/source"
 	"github.com/flarehose/flarehose/internal/source/logpush"
 	"github.com/flarehose/flarehose/internal/store"
@@ -55,6 +56,14 @@ var Sinks = []SinkFactory{
 		NewConfig:   func() Validator { return store.DefaultSinkConfig() },
 		Build: func(name string, c Validator, d sink.Deps) (sink.Sink, error) {
 			return store.NewSink(name, *c.(*store.SinkConfig), d)
+		},
+	},
+	{
+		Type:        "elasticsearch",
+		Description: "Elasticsearch 8.x / OpenSearch 2.x: data streams logs-<elastic dataset>-<namespace>, as Elastic's integration",
+		NewConfig:   func() Validator { return elasticsearch.DefaultConfig() },
+		Build: func(name string, c Validator, d sink.Deps) (sink.Sink, error) {
+			return elasticsearch.NewSink(name, *c.(*elasticsearch.Config), d)
 		},
 	},
 }

@@ -54,6 +54,7 @@ type Service struct {
 	sinkCancel context.CancelFunc
 	sinkWG     sync.WaitGroup
 	bgCancel   context.CancelFunc
+	bgWG       sync.WaitGroup
 	ready      atomic.Bool
 	closeOnce  sync.Once
 }
@@ -160,9 +161,17 @@ func (s *Service) Start(ctx context.Context) error {
 		if r, ok := sk.(interface {
 			RunRetention(context.Context, time.Duration)
 		}); ok {
-			go r.RunRetention(bgCtx, time.Hour)
+			s.bgWG.Add(1)
+			go func() { defer s.bgWG.Done(); r.RunRetention(bgCtx, time.Hour) }()
 		}
 	}
+	// New Cloudflare fields: remembered across restarts for `flarehose fields --unknown`.
+	s.bgWG.Add(1)
+	go func() {
+		defer s.bgWG.Done()
+		s.env.PersistUnknownFields(bgCtx, filepath.Join(s.cfg.DataDir, normalize.UnknownFieldsFile), time.Minute,
+			func(err error) { s.log.Warn("cannot save unknown field names", "err", err) })
+	}()
 	if s.cfg.HTTP.Listen != "" {
 		ln, err := net.Listen("tcp", s.cfg.HTTP.Listen)
 		if err != nil {
@@ -238,6 +247,7 @@ func (s *Service) closeAll() error {
 	s.closeOnce.Do(func() {
 		if s.bgCancel != nil {
 			s.bgCancel()
+			s.bgWG.Wait() // the last save of unknown field names finishes
 		}
 		if s.sinkCancel != nil {
 			s.sinkCancel()

@@ -396,13 +396,13 @@ type TemplateAction string
 
 // Template actions.
 const (
-	TemplateInstalled   TemplateAction = "installed"   // was missing
-	TemplateUpdated     TemplateAction = "updated"     // ours, older version
-	TemplateCurrent     TemplateAction = "current"     // ours, up to date
-	TemplateForced      TemplateAction = "forced"      // overwritten by force_templates
-	TemplateNotOurs     TemplateAction = "not_ours"    // someone else's: left alone
-	TemplateModified    TemplateAction = "modified"    // ours but edited since: left alone
-	TemplateNewer       TemplateAction = "newer"       // written by a newer flarehose: left alone
+	TemplateInstalled TemplateAction = "installed" // was missing
+	TemplateUpdated   TemplateAction = "updated"   // ours, older version
+	TemplateCurrent   TemplateAction = "current"   // ours, up to date
+	TemplateForced    TemplateAction = "forced"    // overwritten by force_templates
+	TemplateNotOurs   TemplateAction = "not_ours"  // someone else's: left alone
+	TemplateModified  TemplateAction = "modified"  // ours but edited since: left alone
+	TemplateNewer     TemplateAction = "newer"     // written by a newer flarehose: left alone
 )
 
 // decide says what to do with one template.
