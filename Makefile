@@ -6,7 +6,7 @@ SHARED ?= ../shared
 GOFLAGS_TEST ?= -count=1 -timeout 20m
 FUZZTIME ?= 10s
 
-.PHONY: help build demo test unit lint conformance bench bench-e2e fuzz clean
+.PHONY: help build demo test unit lint conformance test-opensearch bench bench-e2e bench-opensearch fuzz clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -17,7 +17,7 @@ build: ## build bin/flarehose
 demo: build ## run the demo: simulated Cloudflare traffic into the UI at http://127.0.0.1:8080
 	./$(BIN) demo
 
-test: lint unit conformance ## run every test (what CI runs)
+test: lint unit test-opensearch conformance ## run every test (what CI runs): installs and starts a real OpenSearch node
 
 lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l cmd internal); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -31,11 +31,22 @@ conformance: build ## Elastic pipeline fixtures, every data stream (needs ../sha
 		python3 $(SHARED)/conformance/check --bin $(BIN) --min 99; \
 	else echo "conformance: $(SHARED) not found, skipped"; fi
 
+test-opensearch: ## Elasticsearch/OpenSearch sink + search tests against a real OpenSearch 2.19 (Maven Central -> .tools/opensearch, 127.0.0.1)
+	@url=$$(test/opensearch/start.sh) || exit 1; \
+	FLAREHOSE_OPENSEARCH_URL=$$url FLAREHOSE_OPENSEARCH_RESTART=1 \
+		$(GO) test -p 1 $(GOFLAGS_TEST) ./internal/sink/elasticsearch/... ./internal/search/esquery/...; \
+	rc=$$?; test/opensearch/stop.sh; exit $$rc
+
 bench: ## Go benchmarks (normalize, queue, store, receiver, simulator)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
 bench-e2e: build ## end-to-end load: simulator -> receiver -> queue -> DuckDB, prints events/s and RSS
 	./$(BIN) bench
+
+bench-opensearch: ## events/s into a real OpenSearch node (~1.5 KB documents)
+	@url=$$(test/opensearch/start.sh) || exit 1; \
+	FLAREHOSE_OPENSEARCH_URL=$$url $(GO) test -run '^$$' -bench OpenSearchWrite -benchtime 30x ./internal/sink/elasticsearch; \
+	rc=$$?; test/opensearch/stop.sh; exit $$rc
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@for pkg in $$($(GO) list ./internal/...); do \

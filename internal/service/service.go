@@ -109,7 +109,7 @@ func New(cfg *config.Config, log *slog.Logger, metrics *telemetry.Metrics, versi
 
 	for _, c := range cfg.Sinks {
 		f, scfg, _ := registry.DecodeSink(c) // checked above
-		sk, err := f.Build(c.Name, scfg, sink.Deps{Logger: log.With("sink", c.Name), Metrics: metrics, DataDir: cfg.DataDir})
+		sk, err := f.Build(c.Name, scfg, sink.Deps{Logger: log.With("sink", c.Name), Metrics: metrics, DataDir: cfg.DataDir, DeadLetters: s.dead})
 		if err != nil {
 			return nil, fmt.Errorf("sink %q: %w", c.Name, err)
 		}

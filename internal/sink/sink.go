@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/flarehose/flarehose/internal/deadletter"
 	"github.com/flarehose/flarehose/internal/event"
 	"github.com/flarehose/flarehose/internal/telemetry"
 )
@@ -26,4 +27,7 @@ type Deps struct {
 	Logger  *slog.Logger
 	Metrics *telemetry.Metrics
 	DataDir string
+	// DeadLetters keeps records the sink permanently rejects (mapping
+	// conflicts, 400s), with the reason; nil in tools that have none.
+	DeadLetters *deadletter.Store
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -35,37 +36,85 @@ func httpDoc(i int, ts time.Time) []byte {
 }
 
 // BenchmarkWrite measures committed events/s; FLAREHOSE_BENCH_BATCH sets
-// the records per Write (one transaction), default 1000.
+// the records per Write (one transaction), default 1000. Every batch holds
+// new records (fresh ids and times, ~10 ms apart) unless said otherwise:
+//
+//   - empty: a fresh store;
+//   - rows=N: a store already holding N synthetic rows (FLAREHOSE_BENCH_WRITE_ROWS,
+//     default 1M; 0 skips it) over the week the batches fall into, so the
+//     duplicate check has old rows in its time range;
+//   - redelivered: every batch was stored before, as after a crash between the
+//     store's commit and the queue cursor's (nothing new is inserted).
 func BenchmarkWrite(b *testing.B) {
-	s := openTest(b, Options{})
 	batchSize := 1000
 	if v, err := strconv.Atoi(os.Getenv("FLAREHOSE_BENCH_BATCH")); err == nil && v > 0 {
 		batchSize = v
 	}
+	rows := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("FLAREHOSE_BENCH_WRITE_ROWS")); err == nil && v >= 0 {
+		rows = v
+	}
 	base := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
-	batches := make([]*event.Batch, 8)
+	// The documents are rendered once; ids and times are set per write.
+	templates := make([]*event.Batch, 8)
 	size := 0
-	for k := range batches {
+	for k := range templates {
 		bt := &event.Batch{Records: make([]event.Record, batchSize)}
 		for j := range bt.Records {
 			i := k*batchSize + j
 			ts := base.Add(time.Duration(i) * 10 * time.Millisecond)
-			bt.Records[j] = event.Record{Dataset: "http_requests", ID: strconv.Itoa(i), Time: ts.UnixNano(), Doc: httpDoc(i, ts)}
+			bt.Records[j] = event.Record{Dataset: "http_requests", ID: fmt.Sprintf("%016x", i), Time: ts.UnixNano(), Doc: httpDoc(i, ts)}
 		}
 		size += bt.Bytes()
-		batches[k] = bt
+		templates[k] = bt
 	}
-	avg := size / (len(batches) * batchSize)
+	avg := size / (len(templates) * batchSize)
 	ctx := context.Background()
-	b.SetBytes(int64(avg * batchSize))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := s.Write(ctx, batches[i%len(batches)]); err != nil {
-			b.Fatal(err)
+	// fresh returns batch number seq with new ids and times.
+	fresh := func(seq int) *event.Batch {
+		bt := templates[seq%len(templates)]
+		for j := range bt.Records {
+			i := seq*batchSize + j
+			bt.Records[j].ID = fmt.Sprintf("b%015x", i)
+			bt.Records[j].Time = base.Add(time.Duration(i) * 10 * time.Millisecond).UnixNano()
 		}
+		return bt
 	}
-	b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(avg), "doc-bytes")
+	run := func(b *testing.B, s *Store, batch func(i int) *event.Batch) {
+		b.SetBytes(int64(avg * batchSize))
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := s.Write(ctx, batch(i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(float64(avg), "doc-bytes")
+	}
+	seq := 0 // batch numbers stay unique across the runs of a sub-benchmark
+	b.Run("empty", func(b *testing.B) {
+		s := openTest(b, Options{})
+		run(b, s, func(int) *event.Batch { seq++; return fresh(seq) })
+	})
+	if rows > 0 {
+		s := openTest(b, Options{})
+		fillSynthetic(b, s, rows)
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			run(b, s, func(int) *event.Batch { seq++; return fresh(seq) })
+		})
+	}
+	b.Run("redelivered", func(b *testing.B) {
+		s := openTest(b, Options{})
+		stored := make([]*event.Batch, len(templates))
+		for k := range stored {
+			bt := fresh(1_000_000 + k)
+			stored[k] = &event.Batch{Records: slices.Clone(bt.Records)}
+			if err := s.Write(ctx, stored[k]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		run(b, s, func(i int) *event.Batch { return stored[i%len(stored)] })
+	})
 }
 
 // benchRows is the size of the synthetic store of BenchmarkSearch;

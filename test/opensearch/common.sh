@@ -20,11 +20,20 @@ set -euo pipefail
 
 OS_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OS_VERSION="${OPENSEARCH_VERSION:-2.19.6}"
-OS_DIR="${FLAREHOSE_TOOLS_DIR:-$OS_REPO_ROOT/.tools}/opensearch"
+OS_STATE="${FLAREHOSE_TOOLS_DIR:-$OS_REPO_ROOT/.tools}/opensearch"
+OS_DIR="$OS_STATE"
+OS_RUN_AS="${OPENSEARCH_RUN_AS:-nobody}"
+# As root the node runs as $OS_RUN_AS, which must reach the files: a
+# checkout under a private directory (mode 700, e.g. made by mktemp -d)
+# gets them under /var/tmp instead (the URL file stays in $OS_STATE).
+if [[ -z "${FLAREHOSE_TOOLS_DIR:-}" && "$(id -u)" == 0 ]] && id "$OS_RUN_AS" >/dev/null 2>&1 &&
+	! setpriv --reuid="$OS_RUN_AS" --regid="$(id -g "$OS_RUN_AS")" --clear-groups test -x "$OS_REPO_ROOT" 2>/dev/null; then
+	OS_DIR="/var/tmp/flarehose-opensearch-$(printf %s "$OS_REPO_ROOT" | md5sum | cut -c1-12)"
+fi
 OS_DIST="$OS_DIR/dist/opensearch-$OS_VERSION"
 OS_NODE="$OS_DIR/node"
 OS_PIDFILE="$OS_NODE/pid"
-OS_URLFILE="$OS_DIR/url"
+OS_URLFILE="$OS_STATE/url"
 OS_LOG="$OS_NODE/logs/stdout.log"
 # Maven coordinates: the minimal OpenSearch distribution (no plugins, so no
 # security plugin; no bundled JDK), published to Maven Central for

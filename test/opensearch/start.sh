@@ -88,13 +88,13 @@ fi
 # ---- who runs it: OpenSearch refuses to run as root ----
 RUN=()
 if [[ "$(id -u)" == 0 ]]; then
-	RUN_AS="${OPENSEARCH_RUN_AS:-nobody}"
+	RUN_AS="$OS_RUN_AS"
 	id "$RUN_AS" >/dev/null 2>&1 || os_die "user $RUN_AS does not exist (set OPENSEARCH_RUN_AS)"
 	RUN_GROUP="$(id -gn "$RUN_AS")"
 	RUN=(setpriv --reuid="$RUN_AS" --regid="$RUN_GROUP" --clear-groups)
 	command -v setpriv >/dev/null 2>&1 || RUN=(runuser -u "$RUN_AS" --)
 	if ! "${RUN[@]}" test -x "$OS_DIST/bin/opensearch" 2>/dev/null; then
-		os_die "user $RUN_AS cannot read $OS_DIST (a parent directory is not world-searchable); set FLAREHOSE_TOOLS_DIR to a directory it can reach"
+		os_die "user $RUN_AS cannot read $OS_DIST (a parent directory is not searchable by it); set FLAREHOSE_TOOLS_DIR to a directory it can reach"
 	fi
 fi
 
@@ -164,6 +164,7 @@ EOF
 			"$OS_DIST/bin/opensearch" -p "$OS_PIDFILE" </dev/null >>"$OS_LOG" 2>&1
 	) &
 	launcher=$!
+	mkdir -p "$OS_STATE"
 	echo "http://127.0.0.1:$PORT" >"$OS_URLFILE"
 fi
 

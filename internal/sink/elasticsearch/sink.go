@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,7 +70,6 @@ type Sink struct {
 	o    Options
 	c    *Client
 	log  *slog.Logger
-	dead *deadletter.Store // opened by NewSink; closed by Close
 
 	setupMu   sync.Mutex
 	ready     atomic.Bool
@@ -105,26 +103,28 @@ func New(name string, cfg Config, o Options) (*Sink, error) {
 }
 
 // NewSink builds the sink for the registry: rejected records go to the
-// dead letters in <data_dir>/deadletter.
+// service's dead letters (sink.Deps.DeadLetters).
 func NewSink(name string, cfg Config, d sink.Deps) (*Sink, error) {
-	o := Options{Logger: d.Logger}
-	var dead *deadletter.Store
-	if d.DataDir != "" {
-		var err error
-		if dead, err = deadletter.Open(filepath.Join(d.DataDir, "deadletter")); err != nil {
-			return nil, err
-		}
-		o.OnRejected = DeadLetterFunc(dead, name)
+	o := Options{Logger: d.Logger, DatasetFields: normalizerFields}
+	if d.DeadLetters != nil {
+		o.OnRejected = DeadLetterFunc(d.DeadLetters, name)
 	}
-	s, err := New(name, cfg, o)
-	if err != nil {
-		if dead != nil {
-			dead.Close()
-		}
-		return nil, err
+	return New(name, cfg, o)
+}
+
+// normalizerFields maps a dataset's fields as the normalizer declares them
+// (normalize.FieldDefs, the one source of truth for every dataset's fields
+// and types), so the index templates always match the documents.
+func normalizerFields(elasticDataset string) []Field {
+	defs, ok := normalize.FieldDefs(elasticDataset)
+	if !ok {
+		return nil
 	}
-	s.dead = dead
-	return s, nil
+	out := make([]Field, 0, len(defs))
+	for _, d := range defs {
+		out = append(out, Field{Path: d.Path, Type: d.Type})
+	}
+	return out
 }
 
 // DeadLetterFunc returns an OnRejected that writes the records to a
@@ -179,9 +179,6 @@ func (s *Sink) Stats() Stats {
 // Close releases connections and the dead-letter file.
 func (s *Sink) Close() error {
 	s.c.Close()
-	if s.dead != nil {
-		return s.dead.Close()
-	}
 	return nil
 }
 
