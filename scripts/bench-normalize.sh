@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Per-dataset normalize throughput as a table (BenchmarkNormalize: every
-# registered dataset; http_requests, firewall_events and audit_logs on
-# generated records, the others on testdata/<dataset>/input.ndjson).
+# registered dataset; the Logpush datasets on generated records, the API
+# datasets on testdata/<dataset>/input.ndjson).
 #
 #   scripts/bench-normalize.sh                 # 1s per dataset
 #   BENCHTIME=3s COUNT=3 scripts/bench-normalize.sh

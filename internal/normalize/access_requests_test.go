@@ -7,23 +7,21 @@ import (
 	"time"
 )
 
-func FuzzNormalizeAccessRequests(f *testing.F) { fuzzDataset(f, "access_requests") }
-
 // makeAccessRequest returns an Access request record.
 func makeAccessRequest(rng *rand.Rand, i int) string {
 	t := time.Date(2024, 6, 10, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * 301 * time.Millisecond)
 	return fmt.Sprintf(`{"Action":"%s","Allowed":%t,"AppDomain":"%s","AppUUID":"%s","Connection":"%s","Country":"%s","CreatedAt":%d,`+
 		`"Email":"user%d@example.org","IPAddress":"%s","PurposeJustificationPrompt":"","PurposeJustificationResponse":"","RayID":"%016x",`+
 		`"TemporaryAccessApprovers":[],"TemporaryAccessDuration":0,"UserUID":"%s"}`,
-		gwPick(rng, "login", "login", "logout"), rng.IntN(5) != 0, gwPick(rng, "wiki.example.org", "admin.example.org/console", "grafana.example.net"),
-		gwUUID(rng), gwPick(rng, "azureAD", "onetimepin", "okta", "github"), gwPick(rng, "us", "de", "fr", "gb", "jp"), t.UnixNano(),
-		rng.IntN(500), gwIPv4(rng), rng.Uint64(), gwUUID(rng))
+		pick(rng, "login", "login", "logout"), rng.IntN(5) != 0, pick(rng, "wiki.example.org", "admin.example.org/console", "grafana.example.net"),
+		randUUID(rng), pick(rng, "azureAD", "onetimepin", "okta", "github"), pick(rng, "us", "de", "fr", "gb", "jp"), t.UnixNano(),
+		rng.IntN(500), randIPv4(rng), rng.Uint64(), randUUID(rng))
 }
 
 func TestAccessRequestsFields(t *testing.T) {
-	doc := gwNormalize(t, Options{}, "access_request",
+	doc := normalizeFlat(t, Options{}, "access_request",
 		`{"Allowed":false,"Country":"de","IPAddress":"198.51.100.1","TemporaryAccessApprovers":["a@example.org","b@example.org"],"UserUID":"u","Email":"e@example.org"}`)
-	gwExpect(t, doc, map[string]any{
+	expectFields(t, doc, map[string]any{
 		"event.type":                  []any{"access", "denied"},
 		"client.ip":                   "198.51.100.1",
 		"client.geo.country_iso_code": "DE", // no GeoIP database: upper-cased Country
@@ -31,12 +29,12 @@ func TestAccessRequestsFields(t *testing.T) {
 		"cloudflare_logpush.access_request.allowed": nil,
 		"cloudflare_logpush.access_request.country": nil,
 	})
-	doc = gwNormalize(t, Options{KeepDuplicateFields: true}, "access_request", `{"Allowed":"TRUE","Country":"de"}`)
-	gwExpect(t, doc, map[string]any{
+	doc = normalizeFlat(t, Options{KeepDuplicateFields: true}, "access_request", `{"Allowed":"TRUE","Country":"de"}`)
+	expectFields(t, doc, map[string]any{
 		"event.type": []any{"access", "allowed"},
 		"cloudflare_logpush.access_request.allowed": true,
 		"cloudflare_logpush.access_request.country": "de",
 	})
-	doc = gwNormalize(t, Options{}, "access_request", `{"Allowed":"maybe"}`)
-	gwExpect(t, doc, map[string]any{"event.type": []any{"access"}, "event.kind": "pipeline_error"})
+	doc = normalizeFlat(t, Options{}, "access_request", `{"Allowed":"maybe"}`)
+	expectFields(t, doc, map[string]any{"event.type": []any{"access"}, "event.kind": "pipeline_error"})
 }

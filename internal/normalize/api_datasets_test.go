@@ -10,79 +10,6 @@ import (
 	"testing"
 )
 
-// apiGoldenDatasets are the API datasets (Elastic's cloudflare package and
-// the v2 audit logs API). Their inputs may hold whole API responses: the
-// goldens are made with NormalizeEach, one output line per item.
-var apiGoldenDatasets = []string{"audit_logs_api", "logpull", "audit_logs_v2_api"}
-
-// TestGoldenAPI is TestGolden for the API datasets (same files, same
-// -update flag), with AccountID set as Elastic's test config does.
-func TestGoldenAPI(t *testing.T) {
-	for _, ds := range apiGoldenDatasets {
-		for _, v := range goldenVariants {
-			t.Run(ds+"/"+v.name, func(t *testing.T) {
-				opts := v.opts
-				opts.AccountID = "abcd1234"
-				runGolden(t, ds, v.name, opts)
-			})
-		}
-	}
-}
-
-func runGolden(t *testing.T, ds, variant string, opts Options) {
-	t.Helper()
-	in, err := os.ReadFile(filepath.Join("testdata", ds, "input.ndjson"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := newTestEnv(t, opts)
-	n := env.NewNormalizer()
-	var got bytes.Buffer
-	var buf []byte
-	for i, line := range bytes.Split(bytes.TrimRight(in, "\n"), []byte("\n")) {
-		buf = n.NormalizeEach(ds, line, buf, func(doc []byte, meta Meta, err error) {
-			switch {
-			case err != nil:
-				var re *RecordError
-				if !errors.As(err, &re) {
-					t.Fatalf("line %d: error %T is not a *RecordError", i+1, err)
-				}
-				fmt.Fprintf(&got, "# error: %v\n", err)
-			case meta.Drop:
-				fmt.Fprintf(&got, "# drop: %s\n", meta.DropReason)
-			default:
-				checkDoc(t, doc)
-				got.Write(doc)
-				got.WriteByte('\n')
-			}
-		})
-	}
-	path := filepath.Join("testdata", ds, variant+".golden")
-	if *update {
-		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestGoldenAPI -update)", err)
-	}
-	gl, wl := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < len(gl) || i < len(wl); i++ {
-		var g, w string
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if g != w {
-			t.Fatalf("%s line %d differs:\n got: %s\nwant: %s\n(run go test -run TestGoldenAPI -update to accept)", path, i+1, g, w)
-		}
-	}
-}
-
 func TestAPIDatasetNames(t *testing.T) {
 	for name, want := range map[string]string{
 		"cloudflare.audit":    "audit_logs_api",
@@ -229,40 +156,19 @@ func TestLogpullDerived(t *testing.T) {
 	}
 }
 
-// TestAPIEmitPaths: for the API datasets' golden inputs, the fast emitter
-// and the general one write the same bytes.
-func TestAPIEmitPaths(t *testing.T) {
-	env := newTestEnv(t, Options{PreserveOriginal: true, KeepDuplicateFields: true})
-	n := env.NewNormalizer()
-	compared := 0
-	for _, ds := range apiGoldenDatasets {
-		in, err := os.ReadFile(filepath.Join("testdata", ds, "input.ndjson"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, line := range bytes.Split(bytes.TrimRight(in, "\n"), []byte("\n")) {
-			fast, meta, err := n.Normalize(ds, line, nil)
-			if err != nil || meta.Drop || len(n.rec.extras) > 0 {
-				continue
-			}
-			if slow := n.rec.emitMerged(nil); !bytes.Equal(fast, slow) {
-				t.Fatalf("%s: emitters differ:\nfast %s\nslow %s", ds, fast, slow)
-			}
-			compared++
-		}
-	}
-	if compared < 10 {
-		t.Fatalf("only %d documents compared", compared)
-	}
-}
-
 // FuzzAPIRecords feeds arbitrary records to the API datasets (nested
 // sources, envelopes) and to inference: every document is one valid JSON
 // object without duplicate keys, nothing panics.
 //
 //	go test ./internal/normalize -run - -fuzz FuzzAPIRecords -fuzztime 10s
 func FuzzAPIRecords(f *testing.F) {
-	for _, ds := range apiGoldenDatasets {
+	var apiDatasets []string
+	for _, ds := range registry().datasets {
+		if ds.Envelope {
+			apiDatasets = append(apiDatasets, ds.Name)
+		}
+	}
+	for _, ds := range apiDatasets {
 		in, _ := os.ReadFile(filepath.Join("testdata", ds, "input.ndjson"))
 		for _, line := range bytes.Split(in, []byte("\n")) {
 			f.Add(line)
@@ -277,7 +183,7 @@ func FuzzAPIRecords(f *testing.F) {
 	n := env.NewNormalizer()
 	var buf []byte
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		for _, ds := range apiGoldenDatasets {
+		for _, ds := range apiDatasets {
 			buf = n.NormalizeEach(ds, raw, buf, func(doc []byte, meta Meta, err error) {
 				if err == nil && !meta.Drop {
 					checkDoc(t, doc)

@@ -4,14 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"testing"
 	"time"
 )
-
-func FuzzNormalizeAuditLogsV2(f *testing.F) { fuzzDataset(f, "audit_logs_v2") }
-
-// edgeHex32 is a Cloudflare-style 32 hex digit id.
-func edgeHex32(rng *rand.Rand) string { return fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64()) }
 
 // auditV2Actions are realistic (product, resource type, action type,
 // description, method, URI template) combinations.
@@ -29,7 +23,7 @@ var auditV2Actions = [][6]string{
 func makeAuditLogV2(rng *rand.Rand, i int) string {
 	t := time.Date(2026, 3, 12, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * 17 * time.Second)
 	a := auditV2Actions[rng.IntN(len(auditV2Actions))]
-	account, zone, resource := edgeHex32(rng), edgeHex32(rng), edgeHex32(rng)
+	account, zone, resource := randHex32(rng), randHex32(rng), randHex32(rng)
 	args := []any{zone, resource}
 	switch a[0] {
 	case "members":
@@ -40,17 +34,17 @@ func makeAuditLogV2(rng *rand.Rand, i int) string {
 	uri := fmt.Sprintf(a[5], args[:strings.Count(a[5], "%s")]...)
 	result, status := "success", 200
 	if rng.IntN(8) == 0 {
-		result, status = "failure", edgePick(rng, 400, 403, 409)
+		result, status = "failure", pick(rng, 400, 403, 409)
 	}
-	ctx := edgePick(rng, "dash", "api_token", "api_token", "api_key")
+	ctx := pick(rng, "dash", "api_token", "api_token", "api_key")
 	token, ua := `{}`, benchUAs[rng.IntN(len(benchUAs))]
 	if ctx == "api_token" {
-		token = fmt.Sprintf(`{"id":"%s","name":"%s"}`, edgeHex32(rng), edgePick(rng, "terraform", "ci-deploy"))
-		ua = edgePick(rng, "terraform-provider-cloudflare/4.40.0", "curl/8.5.0", "cloudflare-go/v6.6.0")
+		token = fmt.Sprintf(`{"id":"%s","name":"%s"}`, randHex32(rng), pick(rng, "terraform", "ci-deploy"))
+		ua = pick(rng, "terraform-provider-cloudflare/4.40.0", "curl/8.5.0", "cloudflare-go/v6.6.0")
 	}
 	zoneName := ""
 	if zone != "" {
-		zoneName = edgePick(rng, "example.com", "example.net")
+		zoneName = pick(rng, "example.com", "example.net")
 	}
 	return fmt.Sprintf(`{"AccountID":"%s","AccountName":"Example Corp","ActionDescription":"%s","ActionResult":"%s",`+
 		`"ActionTimestamp":"%s","ActionType":"%s","ActorContext":"%s","ActorEmail":"%s","ActorID":"%s",`+
@@ -58,7 +52,7 @@ func makeAuditLogV2(rng *rand.Rand, i int) string {
 		`"Raw":{"cf_ray_id":"%016x","method":"%s","status_code":%d,"uri":"%s","user_agent":"%s"},`+
 		`"ResourceID":"%s","ResourceProduct":"%s","ResourceRequest":{"name":"www","proxied":true},"ResourceResponse":{},`+
 		`"ResourceScope":"%s","ResourceType":"%s","ResourceValue":{},"ZoneID":"%s","ZoneName":"%s"}`,
-		account, a[3], result, t.Format(time.RFC3339Nano), a[2], ctx, edgePick(rng, "alice@example.com", "ops-bot@example.com"),
-		edgeHex32(rng), edgeIP(rng), token, edgeUUID(rng), rng.Uint64(), a[4], status, uri, ua,
-		resource, a[0], edgePick(rng, "accounts", "zones"), a[1], zone, zoneName)
+		account, a[3], result, t.Format(time.RFC3339Nano), a[2], ctx, pick(rng, "alice@example.com", "ops-bot@example.com"),
+		randHex32(rng), randIP(rng), token, randUUID(rng), rng.Uint64(), a[4], status, uri, ua,
+		resource, a[0], pick(rng, "accounts", "zones"), a[1], zone, zoneName)
 }

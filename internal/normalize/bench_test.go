@@ -99,23 +99,18 @@ func makeAuditLog(rng *rand.Rand, i int) string {
 		rng.Uint64(), 1+rng.IntN(250), rng.Uint32(), rng.Uint64()&0xffffffffffff, rng.Uint64(), rng.Uint64(), t.UnixNano())
 }
 
-// BenchmarkNormalize measures every registered dataset: http_requests,
-// firewall_events and audit_logs on 4096 generated records (realistic field
-// sets and user agents), every other dataset on the records of its
+// BenchmarkNormalize measures every registered dataset: on 4096 generated
+// records (recordGenerators: realistic field sets and user agents) where it
+// has a generator, else (the API datasets) on the records of its
 // testdata/<dataset>/input.ndjson that normalize to a document. It reports
 // records/s (wall) and records/cpu-s (whole process, GC included).
 //
 //	go test ./internal/normalize -run - -bench 'Normalize$' -benchtime 2s
 //	scripts/bench-normalize.sh     # the same as a table
 func BenchmarkNormalize(b *testing.B) {
-	gens := map[string]func(*rand.Rand, int) string{
-		"http_requests":   makeHTTPRequest,
-		"firewall_events": makeFirewallEvent,
-		"audit_logs":      makeAuditLog,
-	}
 	for _, ds := range Datasets() {
 		var recs [][]byte
-		if gen, ok := gens[ds]; ok {
+		if gen, ok := recordGenerators[ds]; ok {
 			rng := rand.New(rand.NewPCG(1, 2))
 			recs = make([][]byte, 4096)
 			for i := range recs {
@@ -213,8 +208,6 @@ func BenchmarkNormalizeParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
-
-func newRand() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }
 
 func cpuTime() time.Duration {
 	var ru syscall.Rusage

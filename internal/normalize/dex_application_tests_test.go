@@ -3,11 +3,8 @@ package normalize
 import (
 	"fmt"
 	"math/rand/v2"
-	"testing"
 	"time"
 )
-
-func FuzzNormalizeDEXApplicationTests(f *testing.F) { fuzzDataset(f, "dex_application_tests") }
 
 // makeDEXApplicationTest returns a DEX test result: an HTTP test (2 in 3) or
 // a traceroute.
@@ -16,8 +13,8 @@ func makeDEXApplicationTest(rng *rand.Rand, i int) string {
 	common := fmt.Sprintf(`"AccountID":"4f8d1c2b3a4e5f60718293a4b5c6d7e8","ClientPlatform":"%s","ClientVersion":"2024.3.409.0",`+
 		`"ColoCode":"%s","DeviceID":"%s","DeviceRegistrationID":"%s","ExecutionContext":"%s","TestID":"%s","Timestamp":%d,`+
 		`"TunnelType":"%s","UserEmail":"user%d@example.com","UserID":"%s"`,
-		epPick(rng, "windows", "mac", "linux", "android", "ios"), epPick(rng, "SJC", "FRA", "LHR", "NRT"), epUUID(rng), epUUID(rng),
-		epPick(rng, "inTunnel", "outOfTunnel"), epUUID(rng), t.UnixNano(), epPick(rng, "masque", "wireguard"), rng.IntN(500), epUUID(rng))
+		pick(rng, "windows", "mac", "linux", "android", "ios"), pick(rng, "SJC", "FRA", "LHR", "NRT"), randUUID(rng), randUUID(rng),
+		pick(rng, "inTunnel", "outOfTunnel"), randUUID(rng), t.UnixNano(), pick(rng, "masque", "wireguard"), rng.IntN(500), randUUID(rng))
 	if rng.IntN(3) > 0 {
 		start := rng.IntN(5)
 		return fmt.Sprintf(`{%s,"TestType":"http","HTTPClientIPASN":%d,"HTTPClientIPASO":"EXAMPLE-ISP","HTTPClientIPAddress":"198.51.100.%d",`+
@@ -28,9 +25,9 @@ func makeDEXApplicationTest(rng *rand.Rand, i int) string {
 			`"HTTPServerIPASN":13335,"HTTPServerIPASO":"CLOUDFLARENET","HTTPServerIPAddress":"104.16.%d.%d","HTTPServerIPCity":"San Francisco",`+
 			`"HTTPServerIPCountryISO":"US","HTTPServerIPNetmask":"255.255.255.0","HTTPServerIPStateISO":"US-CA","HTTPServerIPVersion":"IPv4",`+
 			`"HTTPServerIPZip":"94107","HTTPStatusCode":%d,"HTTPURL":"https://%s/%s"}`,
-			common, epPick(rng, 7922, 3320, 701), 1+rng.IntN(250), start+40, start+20, start+18, start, start+60, rng.IntN(90000),
-			start+200+rng.IntN(300), 300+rng.IntN(600), start+150, start+41, rng.IntN(256), 1+rng.IntN(250), epPick(rng, 200, 200, 200, 503, 0),
-			epPick(rng, "intranet.example.com", "wiki.example.org", "git.example.com"), epPick(rng, "health", "", "api/v1/status?probe=dex"))
+			common, pick(rng, 7922, 3320, 701), 1+rng.IntN(250), start+40, start+20, start+18, start, start+60, rng.IntN(90000),
+			start+200+rng.IntN(300), 300+rng.IntN(600), start+150, start+41, rng.IntN(256), 1+rng.IntN(250), pick(rng, 200, 200, 200, 503, 0),
+			pick(rng, "intranet.example.com", "wiki.example.org", "git.example.com"), pick(rng, "health", "", "api/v1/status?probe=dex"))
 	}
 	return fmt.Sprintf(`{%s,"TestType":"traceroute","TracerouteDestinationHostname":"git.example.com","TracerouteDestinationIPASN":16509,`+
 		`"TracerouteDestinationIPASO":"AMAZON-02","TracerouteDestinationIPAddress":"203.0.113.%d","TracerouteDestinationIPCity":"Portland",`+
@@ -42,6 +39,6 @@ func makeDEXApplicationTest(rng *rand.Rand, i int) string {
 		`"TracerouteSourceIPAddress":"198.51.100.%d","TracerouteSourceIPCity":"San Jose","TracerouteSourceIPCountryISO":"US",`+
 		`"TracerouteSourceIPNetmask":"255.255.255.0","TracerouteSourceIPStateISO":"US-CA","TracerouteSourceIPVersion":"IPv4",`+
 		`"TracerouteSourceIPZip":"95113","TracerouteStatus":"%s","TracerouteTimeEnd":%d,"TracerouteVersion":"2"}`,
-		common, 1+rng.IntN(250), 500+rng.IntN(3000), epPick(rng, "icmp", "udp", "tcp"), 1+rng.IntN(250),
-		epPick(rng, "destinationReached", "lastHopFailed", "maxHopsExhausted"), t.Add(3*time.Second).UnixNano())
+		common, 1+rng.IntN(250), 500+rng.IntN(3000), pick(rng, "icmp", "udp", "tcp"), 1+rng.IntN(250),
+		pick(rng, "destinationReached", "lastHopFailed", "maxHopsExhausted"), t.Add(3*time.Second).UnixNano())
 }

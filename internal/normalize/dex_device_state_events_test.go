@@ -7,8 +7,6 @@ import (
 	"time"
 )
 
-func FuzzNormalizeDEXDeviceStateEvents(f *testing.F) { fuzzDataset(f, "dex_device_state_events") }
-
 // makeDEXDeviceStateEvent returns a WARP client device state report.
 func makeDEXDeviceStateEvent(rng *rand.Rand, i int) string {
 	t := time.Date(2024, 4, 17, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
@@ -31,11 +29,29 @@ func makeDEXDeviceStateEvent(rng *rand.Rand, i int) string {
 		`"TunnelStatsUpstream":{"rttUs":%d,"minRttUs":18500,"rttVarUs":1700,"packetsSent":%d,"packetsLost":%d,"packetsRetransmitted":1,"bytesSent":%d,"bytesLost":4800,"bytesRetransmitted":1200},`+
 		`"TunnelType":"masque","WarpColoCode":"%s","WiFiStrengthDBM":%d}`,
 		rng.IntN(4) > 0, rng.IntN(2) == 0, rng.IntN(2) == 0, rng.IntN(900), rng.Float64(), rng.Float64()/2, rng.Float64()/10,
-		epPick(rng, "mac", "windows", "linux"), epPick(rng, "wifi", "ethernet", "cellular"), epUUID(rng), rng.IntN(256), 1+rng.IntN(254),
-		v6, epUUID(rng), rng.IntN(5_000_000), rng.Float64(), rng.IntN(2_000_000), rng.IntN(256),
-		epPick(rng, 23, 31, 48, -1), 1+rng.IntN(250), rng.IntN(2_000_000), rng.IntN(500_000), 1_000_000+rng.IntN(15_000_000), rng.Float64(),
-		rng.Float64()/5, epPick(rng, "connected", "connected", "paused", "disconnected"), rng.IntN(5) == 0, t.UnixNano(),
+		pick(rng, "mac", "windows", "linux"), pick(rng, "wifi", "ethernet", "cellular"), randUUID(rng), rng.IntN(256), 1+rng.IntN(254),
+		v6, randUUID(rng), rng.IntN(5_000_000), rng.Float64(), rng.IntN(2_000_000), rng.IntN(256),
+		pick(rng, 23, 31, 48, -1), 1+rng.IntN(250), rng.IntN(2_000_000), rng.IntN(500_000), 1_000_000+rng.IntN(15_000_000), rng.Float64(),
+		rng.Float64()/5, pick(rng, "connected", "connected", "paused", "disconnected"), rng.IntN(5) == 0, t.UnixNano(),
 		15000+rng.IntN(20000), rng.IntN(500_000), rng.IntN(50), rng.IntN(900_000_000),
 		15000+rng.IntN(20000), rng.IntN(500_000), rng.IntN(50), rng.IntN(100_000_000),
-		epPick(rng, "SJC", "FRA", "LHR"), -30-rng.IntN(60))
+		pick(rng, "SJC", "FRA", "LHR"), -30-rng.IntN(60))
+}
+
+// TestHostOSType checks Elastic's script_map_host_os_type mapping.
+func TestHostOSType(t *testing.T) {
+	n := newTestEnv(t, Options{}).NewNormalizer()
+	for platform, want := range map[string]string{
+		"mac": "macos", "macOS": "macos", "windows": "windows", "Windows 11": "windows", "linux": "linux",
+		"ios": "ios", "iPadOS": "", "android": "android", "chromeos": "", "": "", "unix": "unix", "darwin": "",
+	} {
+		doc, _, err := n.Normalize("dex_device_state_events", []byte(`{"ClientPlatform":"`+platform+`"}`), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := decode(t, doc)["host.os.type"].(string)
+		if got != want {
+			t.Errorf("ClientPlatform %q: host.os.type %q, want %q", platform, got, want)
+		}
+	}
 }

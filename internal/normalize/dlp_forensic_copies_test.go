@@ -4,11 +4,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
-	"testing"
 	"time"
 )
-
-func FuzzNormalizeDLPForensicCopies(f *testing.F) { fuzzDataset(f, "dlp_forensic_copies") }
 
 // makeDLPForensicCopy returns a forensic copy of a request or response
 // that matched a DLP rule (payloads of a few hundred bytes).
@@ -20,7 +17,7 @@ func makeDLPForensicCopy(rng *rand.Rand, i int) string {
 	}
 	return fmt.Sprintf(`{"AccountID":"4f8d1c2b3a4e5f60718293a4b5c6d7e8","Datetime":%d,"ForensicCopyID":"%s","GatewayRequestID":"%024x",`+
 		`"Headers":{"Content-Type":"%s","Host":"%s","User-Agent":"%s"},"Payload":"%s","Phase":"%s","TriggeredRuleID":"%s"}`,
-		t.UnixNano(), epUUID(rng), rng.Uint64(), epPick(rng, "application/json", "text/plain", "multipart/form-data"),
-		epPick(rng, "upload.example.net", "api.example.com"), benchUAs[rng.IntN(len(benchUAs))],
-		base64.StdEncoding.EncodeToString(payload), epPick(rng, "request", "response"), epUUID(rng))
+		t.UnixNano(), randUUID(rng), rng.Uint64(), pick(rng, "application/json", "text/plain", "multipart/form-data"),
+		pick(rng, "upload.example.net", "api.example.com"), benchUAs[rng.IntN(len(benchUAs))],
+		base64.StdEncoding.EncodeToString(payload), pick(rng, "request", "response"), randUUID(rng))
 }

@@ -7,13 +7,11 @@ import (
 	"time"
 )
 
-func FuzzNormalizeDNSFirewallLogs(f *testing.F) { fuzzDataset(f, "dns_firewall_logs") }
-
 // makeDNSFirewallLog returns a DNS firewall log record (every field, the
 // timestamp in unixnano).
 func makeDNSFirewallLog(rng *rand.Rand, i int) string {
 	t := time.Date(2024, 4, 17, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * 3 * time.Millisecond)
-	rcode := nwPick(rng, 0, 0, 0, 0, 3, 2, 5)
+	rcode := pick(rng, 0, 0, 0, 0, 3, 2, 5)
 	cached := rng.IntN(2) == 0
 	upstreamMs := 0
 	if !cached {
@@ -23,16 +21,16 @@ func makeDNSFirewallLog(rng *rand.Rand, i int) string {
 		`"QueryDO":%t,"QueryName":"%s","QueryRD":true,"QuerySize":%d,"QueryTCP":%t,"QueryType":%d,"ResponseCached":%t,`+
 		`"ResponseCachedStale":false,"ResponseReason":"%s","SourceIP":"%s","Timestamp":%d,"UpstreamIP":"%s",`+
 		`"UpstreamResponseCode":%d,"UpstreamResponseTimeMs":%d}`,
-		rcode, rng.Uint64(), rng.Uint64(), nwPick(rng, "AMS", "FRA", "SJC", "IAD"), 1+rng.IntN(220), rng.IntN(256), rng.IntN(256),
-		rng.IntN(2) == 0, nwQueryNames[rng.IntN(len(nwQueryNames))], 40+rng.IntN(40), rng.IntN(10) == 0, nwPick(rng, 1, 28, 16, 15, 65),
-		cached, nwPick(rng, "cached", "upstream_response", "rate_limited"), nwIPv4(rng), t.UnixNano(), nwIPv4(rng), rcode, upstreamMs)
+		rcode, rng.Uint64(), rng.Uint64(), pick(rng, "AMS", "FRA", "SJC", "IAD"), 1+rng.IntN(220), rng.IntN(256), rng.IntN(256),
+		rng.IntN(2) == 0, dnsQueryNames[rng.IntN(len(dnsQueryNames))], 40+rng.IntN(40), rng.IntN(10) == 0, pick(rng, 1, 28, 16, 15, 65),
+		cached, pick(rng, "cached", "upstream_response", "rate_limited"), randIPv4(rng), t.UnixNano(), randIPv4(rng), rcode, upstreamMs)
 }
 
 func TestDNSFirewallLogsFields(t *testing.T) {
-	doc := nwNormalize(t, Options{KeepDuplicateFields: true}, "dns_firewall",
+	doc := normalizeFlat(t, Options{KeepDuplicateFields: true}, "dns_firewall",
 		`{"ClientResponseCode":0,"UpstreamResponseCode":3,"QueryTCP":true,"QueryType":1,"QueryName":"example.com","SourceIP":"67.43.156.2",`+
 			`"UpstreamIP":"2a02:cf40::","EDNSSubnet":"67.43.156.0","Timestamp":"2023-09-19T12:30:00Z"}`)
-	nwExpect(t, doc, map[string]any{
+	expectFields(t, doc, map[string]any{
 		"cloudflare_logpush.dns_firewall.response.code":          "0",
 		"cloudflare_logpush.dns_firewall.upstream.response_code": "3",
 		"dns.response_code": "NoError", // the client's code first
@@ -53,20 +51,13 @@ func TestDNSFirewallResponseCodes(t *testing.T) {
 		{`{"ClientResponseCode":true}`, "true", "<nil>", "<nil>"},
 		{`{"QueryTCP":false}`, "<nil>", "<nil>", "<nil>"},
 	} {
-		doc := nwNormalize(t, Options{}, "dns_firewall_logs", c.line)
-		got := [3]string{fmt.Sprint(nwOr(doc["cloudflare_logpush.dns_firewall.response.code"])),
-			fmt.Sprint(nwOr(doc["cloudflare_logpush.dns_firewall.upstream.response_code"])), fmt.Sprint(nwOr(doc["dns.response_code"]))}
+		doc := normalizeFlat(t, Options{}, "dns_firewall_logs", c.line)
+		got := [3]string{fmt.Sprint(doc["cloudflare_logpush.dns_firewall.response.code"]),
+			fmt.Sprint(doc["cloudflare_logpush.dns_firewall.upstream.response_code"]), fmt.Sprint(doc["dns.response_code"])}
 		if got != [3]string{c.code, c.upstream, c.name} {
 			t.Errorf("%s: got %v", c.line, got)
 		}
 	}
-	doc := nwNormalize(t, Options{}, "dns_firewall_logs", `{"QueryTCP":false}`)
-	nwExpect(t, doc, map[string]any{"network.transport": "udp"})
-}
-
-func nwOr(v any) any {
-	if v == nil {
-		return "<nil>"
-	}
-	return v
+	doc := normalizeFlat(t, Options{}, "dns_firewall_logs", `{"QueryTCP":false}`)
+	expectFields(t, doc, map[string]any{"network.transport": "udp"})
 }

@@ -7,18 +7,16 @@ import (
 	"time"
 )
 
-func FuzzNormalizeDNSLogs(f *testing.F) { fuzzDataset(f, "dns_logs") }
-
-var nwQueryNames = []string{"example.com", "www.example.com", "api.example.com", "_dmarc.example.com", "mail.example.com",
+var dnsQueryNames = []string{"example.com", "www.example.com", "api.example.com", "_dmarc.example.com", "mail.example.com",
 	"cdn.example.net", "_acme-challenge.example.org", "nonexistent.example.com", "autodiscover.example.com", "example.org"}
 
 // makeDNSLog returns an authoritative DNS log record (every field, the
 // timestamp in unixnano).
 func makeDNSLog(rng *rand.Rand, i int) string {
 	t := time.Date(2024, 4, 17, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * 7 * time.Millisecond)
-	src := nwIPv4(rng)
+	src := randIPv4(rng)
 	if rng.IntN(4) == 0 {
-		src = nwIPv6(rng)
+		src = randIPv6(rng)
 	}
 	subnet, length := "", 0
 	if rng.IntN(2) == 0 {
@@ -26,15 +24,15 @@ func makeDNSLog(rng *rand.Rand, i int) string {
 	}
 	return fmt.Sprintf(`{"ColoCode":"%s","EDNSSubnet":"%s","EDNSSubnetLength":%d,"QueryName":"%s","QueryType":%d,`+
 		`"ResponseCached":%t,"ResponseCode":%d,"SourceIP":"%s","Timestamp":%d}`,
-		nwPick(rng, "AMS", "FRA", "SJC", "IAD", "NRT", "GRU"), subnet, length, nwQueryNames[rng.IntN(len(nwQueryNames))],
-		nwPick(rng, 1, 1, 28, 5, 15, 16, 65, 33, 6), rng.IntN(3) == 0, nwPick(rng, 0, 0, 0, 3, 2), src, t.UnixNano())
+		pick(rng, "AMS", "FRA", "SJC", "IAD", "NRT", "GRU"), subnet, length, dnsQueryNames[rng.IntN(len(dnsQueryNames))],
+		pick(rng, 1, 1, 28, 5, 15, 16, 65, 33, 6), rng.IntN(3) == 0, pick(rng, 0, 0, 0, 3, 2), src, t.UnixNano())
 }
 
 func TestDNSLogsFields(t *testing.T) {
-	doc := nwNormalize(t, Options{}, "cloudflare_logpush.dns",
+	doc := normalizeFlat(t, Options{}, "cloudflare_logpush.dns",
 		`{"ColoCode":"MRS","EDNSSubnet":"1.128.0.0","EDNSSubnetLength":"24","QueryName":"example.com","QueryType":"28",`+
 			`"ResponseCached":"false","ResponseCode":3,"SourceIP":"175.16.199.0","Timestamp":"1653557034"}`)
-	nwExpect(t, doc, map[string]any{
+	expectFields(t, doc, map[string]any{
 		"@timestamp":                                "2022-05-26T09:23:54.000Z",
 		"dns.question.name":                         "example.com",
 		"dns.question.type":                         "AAAA",
@@ -52,9 +50,10 @@ func TestDNSLogsFields(t *testing.T) {
 		"error.message":                             nil,
 	})
 	// Codes outside the tables name nothing.
-	doc = nwNormalize(t, Options{}, "dns_logs", `{"QueryType":65535,"ResponseCode":12}`)
-	nwExpect(t, doc, map[string]any{"dns.question.type": nil, "dns.response_code": nil, "cloudflare_logpush.dns.query.type": 65535})
-	// A bad value is kept and reported, without a name.
-	doc = nwNormalize(t, Options{}, "dns_logs", `{"QueryType":"A","SourceIP":"x"}`)
-	nwExpect(t, doc, map[string]any{"dns.question.type": nil, "event.kind": "pipeline_error", "cloudflare_logpush.dns.query.type": "A"})
+	doc = normalizeFlat(t, Options{}, "dns_logs", `{"QueryType":65535,"ResponseCode":12}`)
+	expectFields(t, doc, map[string]any{"dns.question.type": nil, "dns.response_code": nil, "cloudflare_logpush.dns.query.type": 65535})
+	// A bad value is reported and left out (and gets no name).
+	doc = normalizeFlat(t, Options{KeepDuplicateFields: true}, "dns_logs", `{"QueryType":"A","SourceIP":"x"}`)
+	expectFields(t, doc, map[string]any{"dns.question.type": nil, "event.kind": "pipeline_error", "cloudflare_logpush.dns.query.type": nil,
+		"cloudflare_logpush.dns.source.ip": nil, "source.ip": nil})
 }

@@ -15,9 +15,14 @@
 // the slots in path order (ecsjson.Nester). A record that cannot be
 // normalized yields a *RecordError (invalid JSON, not an object, too large,
 // nested too deep, duplicate keys, numbers such as NaN); a field whose value
-// has the wrong type does not: the raw value is kept, and the document gets
-// error.message, event.kind "pipeline_error" and event.original, as Elastic's
-// on_failure handlers do. Fields the mapping does not know are kept,
+// has the wrong type does not: the field is left out (a string in a long or
+// ip field would make Elasticsearch reject the whole document, and give the
+// store's typed column garbage), and the document gets error.message (the
+// field and its value, shortened), event.kind "pipeline_error" and
+// event.original, as Elastic's on_failure handlers do (TestConversionFailures
+// and every golden document check that no field FieldDefs types as a
+// number, boolean, ip, date or geo_point holds anything else). Fields the
+// mapping does not know are kept,
 // snake_cased, under the dataset namespace and counted (Env.UnknownFields,
 // Options.OnUnknownFields).
 //
@@ -37,20 +42,32 @@
 //     protocol, values computed from several fields), write Derive: it gets
 //     the Schema once (output slots from Schema.Slot / Schema.Custom, inputs
 //     from Schema.Field) and returns the per-record function, which reads
-//     with Rec.String / Rec.Value and writes with Rec.SetString, SetLower,
-//     SetInt, SetRaw, AddRelated, AddError. Shared helpers are in derive.go
-//     (BindURL + URIParts, SplitProtocol, SplitTLS).
+//     with Rec.String / Rec.Value / Rec.IP (and readBool, readLong, stringOf,
+//     validIP: value.go) and writes with Rec.SetString, SetLower, SetInt,
+//     SetTime, SetValue, SetRaw, CopySlot, AddRelated, AddRelatedEach,
+//     AddError (conversionError for a value of the wrong type: leave the
+//     field out). Helpers for recurring processors are in derive.go
+//     (BindURL + URIParts, SplitProtocol, SplitTLS, splitTLSVersion,
+//     splitHostPort, bindEventSpan, bindHostOSType, setStrings); the
+//     community_id processor in flow.go, the DNS code tables in dns.go.
 //  4. Set IDFields (usually RayID, or what makes an event unique) for the
 //     deduplication id.
-//  5. Add realistic records of your own to testdata/<name>/input.ndjson, run
+//  5. Add realistic records of your own (bad values too) to
+//     testdata/<name>/input.ndjson, a record generator make<Name> in
+//     <name>_test.go listed in recordGenerators (harness_test.go), run
 //     go test -run TestGolden -update, review the goldens, and check the
 //     conformance (go build -o /tmp/fh ./cmd/flarehose, then
-//     ../shared/conformance/check --bin /tmp/fh --only <stream>).
+//     ../shared/conformance/check --bin /tmp/fh --only <stream>). The
+//     harness (TestGolden, TestEmitPaths, TestConversionFailures,
+//     FuzzNormalize, BenchmarkNormalize) iterates the registry: nothing
+//     else lists datasets. Field assertions go to <name>_test.go.
 //
 // Pipeline processors and their table equivalents:
 //
 //	rename json.X to custom.path              {Src: "X", Custom: "custom.path"}
 //	convert json.X to long/double/boolean/ip  Type: Long, Double, Bool, IP
+//	convert json.X to string                  Type: String (Mapping: "long" when
+//	                                            Elastic maps the strings as long)
 //	date json.X                               Type: Timestamp
 //	set ecs.f copy_from custom.path, with custom.path in the final
 //	  "remove unless preserve_duplicate_custom_fields" list

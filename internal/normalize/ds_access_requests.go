@@ -64,11 +64,11 @@ func deriveAccessRequests(s *Schema) DeriveFunc {
 		s.Slot("client.geo.region_iso_code"), s.Slot("client.geo.region_name"),
 	}
 	return func(r *Rec) {
-		if val, ok := gwBool(r.Value(allowed)); ok {
+		if val, ok := readBool(r.Value(allowed)); ok {
 			if val {
-				gwEventType(r, eventType, "access", "allowed")
+				setStrings(r, eventType, "access", "allowed")
 			} else {
-				gwEventType(r, eventType, "access", "denied")
+				setStrings(r, eventType, "access", "denied")
 			}
 		}
 		// allowed is in Elastic's list of duplicate custom fields.
@@ -85,6 +85,6 @@ func deriveAccessRequests(s *Schema) DeriveFunc {
 				r.SetString(iso, strings.ToUpper(c))
 			}
 		}
-		gwRelatedEach(r, RelatedUser, r.Value(approvers))
+		r.AddRelatedEach(RelatedUser, r.Value(approvers))
 	}
 }

@@ -113,21 +113,21 @@ func deriveAuditLogsV2(s *Schema) DeriveFunc {
 		o.Visit(func(k []byte, v *fastjson.Value) {
 			switch auditV2RawKey(k) {
 			case "method":
-				if str, ok := edgeStringOf(v); ok {
+				if str, ok := stringOf(v); ok {
 					r.SetString(method, str)
 				}
 			case "statuscode":
-				if n, ok := edgeInt(v); ok {
+				if n, ok := readLong(v); ok {
 					r.SetInt(status, n)
 				}
 			case "uri":
-				if str, ok := edgeStringOf(v); ok {
+				if str, ok := stringOf(v); ok {
 					if !u.URIParts(r, str) {
 						r.SetString(u.Original, str)
 					}
 				}
 			case "useragent":
-				if str, ok := edgeStringOf(v); ok {
+				if str, ok := stringOf(v); ok {
 					r.SetString(uaOriginal, str)
 					ua(r, str)
 				}

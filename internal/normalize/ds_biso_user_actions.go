@@ -46,9 +46,9 @@ func deriveBISOUserActions(s *Schema) DeriveFunc {
 	return func(r *Rec) {
 		switch d, _ := r.String(decision); d {
 		case "allow", "Allow", "ALLOW":
-			gwEventType(r, eventType, "info", "allowed")
+			setStrings(r, eventType, "info", "allowed")
 		case "block", "Block", "BLOCK":
-			gwEventType(r, eventType, "info", "denied")
+			setStrings(r, eventType, "info", "denied")
 		}
 		if raw, ok := r.String(rawURL); ok && raw != "" {
 			u.URIParts(r, raw)

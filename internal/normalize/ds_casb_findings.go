@@ -47,7 +47,7 @@ func deriveCASBFindings(s *Schema) DeriveFunc {
 	return func(r *Rec) {
 		if l, ok := r.String(link); ok && l != "" {
 			if !u.URIParts(r, l) {
-				r.AddError("uri_parts: unable to parse URI [" + truncate(l, 64) + "]")
+				r.AddError(uriPartsError("uri_parts", l))
 			}
 		}
 		if v, ok := r.String(sev); ok {

@@ -49,7 +49,7 @@ func deriveDevicePostureResults(s *Schema) DeriveFunc {
 	result := s.Field("PostureEvaluatedResult")
 	outcome := s.Slot("event.outcome")
 	return func(r *Rec) {
-		if b, ok := epBool(r.Value(result)); ok {
+		if b, ok := readBool(r.Value(result)); ok {
 			if b {
 				r.SetString(outcome, "success")
 			} else {

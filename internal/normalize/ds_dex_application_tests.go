@@ -118,7 +118,7 @@ var dexApplicationTests = &Dataset{
 // runs uri_parts (keep_original) on HTTPURL: url.* with url.original, or
 // url.full and an error when it does not parse.
 func deriveDEXApplicationTests(s *Schema) DeriveFunc {
-	osType := epHostOSType(s, "ClientPlatform")
+	osType := bindHostOSType(s, "ClientPlatform")
 	rawURL := s.Field("HTTPURL")
 	u := BindURL(s)
 	full := s.Slot("url.full")
@@ -126,11 +126,11 @@ func deriveDEXApplicationTests(s *Schema) DeriveFunc {
 		osType(r)
 		if l, ok := r.String(rawURL); ok && l != "" {
 			if p, ok := parseURIParts(l); ok {
-				u.URIParts(r, l)
+				u.setParts(r, l, &p)
 				r.AddRelated(RelatedHosts, p.domain)
 			} else {
 				r.SetString(full, l)
-				r.AddError("uri_parts_url_full: unable to parse URI [" + truncate(l, 64) + "]")
+				r.AddError(uriPartsError("uri_parts_url_full", l))
 			}
 		}
 	}

@@ -1,5 +1,11 @@
 package normalize
 
+import (
+	"github.com/valyala/fastjson"
+
+	"github.com/flarehose/flarehose/internal/normalize/ecsjson"
+)
+
 // dex_device_state_events (account) → cloudflare_logpush.dex_device_state_events.
 // Mirrors Elastic's packages/cloudflare_logpush/data_stream/dex_device_state_events
 // ingest pipeline (integration 2.1.0, ECS 9.3.0). The ISP-assigned public
@@ -106,18 +112,75 @@ var dexDeviceStateEvents = &Dataset{
 // is not an IP is reported and left out, as Elastic's convert does.
 // related.ip holds the listed addresses, then the valid gateway addresses.
 func deriveDEXDeviceStateEvents(s *Schema) DeriveFunc {
-	osType := epHostOSType(s, "ClientPlatform")
-	sourceIP := epIPList(s, "source.ip", "ISPIPv4Address", "ISPIPv6Address")
-	hostIP := epIPList(s, "host.ip", "DeviceIPv4Address", "DeviceIPv6Address")
+	osType := bindHostOSType(s, "ClientPlatform")
+	sourceIP := bindIPList(s, "source.ip", "ISPIPv4Address", "ISPIPv6Address")
+	hostIP := bindIPList(s, "host.ip", "DeviceIPv4Address", "DeviceIPv6Address")
 	gw4, gw6 := s.Field("GatewayIPv4Address"), s.Field("GatewayIPv6Address")
 	return func(r *Rec) {
 		osType(r)
 		sourceIP(r)
 		hostIP(r)
 		for _, f := range [2]FieldRef{gw4, gw6} {
-			if ip, ok := r.String(f); ok && epValidIP(ip) {
-				r.AddRelated(RelatedIP, ip)
+			r.AddRelated(RelatedIP, r.IP(f))
+		}
+	}
+}
+
+// bindIPList returns the per-record function of Elastic's "convert to ip,
+// then append to a list" idiom: the valid addresses among srcs (in order,
+// without duplicates) become a JSON array at path, and go to related.ip;
+// an invalid one is reported and left out.
+func bindIPList(s *Schema, path string, srcs ...string) func(r *Rec) {
+	out := s.Slot(path)
+	if len(srcs) > 4 {
+		panic("normalize: bindIPList takes at most 4 fields")
+	}
+	fields := make([]FieldRef, len(srcs))
+	for i, src := range srcs {
+		fields[i] = s.Field(src)
+	}
+	return func(r *Rec) {
+		var vals [4]string // (the function is shared by all normalizers: no state outside)
+		n := 0
+	next:
+		for i, f := range fields {
+			ip, ok := r.String(f)
+			if !ok {
+				if v := r.Value(f); v != nil && v.Type() != fastjson.TypeNull {
+					r.AddError(conversionError(srcs[i], v, "ip"))
+				}
+				continue
+			}
+			if ip == "" {
+				continue
+			}
+			if !validIP(ip) {
+				r.AddError(conversionError(srcs[i], r.Value(f), "ip"))
+				continue
+			}
+			for _, prev := range vals[:n] {
+				if prev == ip {
+					continue next
+				}
+			}
+			if n < len(vals) {
+				vals[n] = ip
+				n++
 			}
 		}
+		if n == 0 {
+			return
+		}
+		b := r.begin()
+		b = append(b, '[')
+		for i, ip := range vals[:n] {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = ecsjson.AppendString(b, ip)
+			r.AddRelated(RelatedIP, ip)
+		}
+		b = append(b, ']')
+		r.commit(out, b)
 	}
 }

@@ -22,8 +22,8 @@ var dnsFirewallLogs = &Dataset{
 		{Src: "Timestamp", Custom: "timestamp", ECS: "@timestamp", Type: Timestamp},
 		{Src: "SourceIP", Custom: "source.ip", ECS: "source.ip", Type: IP, Related: RelatedIP, Enrich: GeoIP("source")},
 		{Src: "QueryName", Custom: "question.name", ECS: "dns.question.name"},
-		{Src: "ClientResponseCode"},   // response.code, a string (deriveDNSFirewallLogs)
-		{Src: "UpstreamResponseCode"}, // upstream.response_code, a string
+		{Src: "ClientResponseCode", Custom: "response.code", Type: String},
+		{Src: "UpstreamResponseCode", Custom: "upstream.response_code", Type: String},
 		{Src: "ClusterID", Custom: "cluster_id"},
 		{Src: "ColoCode", Custom: "colo.code"},
 		{Src: "EDNSSubnet", Custom: "edns.subnet", Type: IP, Related: RelatedIP},
@@ -39,36 +39,29 @@ var dnsFirewallLogs = &Dataset{
 		{Src: "UpstreamIP", Custom: "upstream.ip", Type: IP, Related: RelatedIP},
 		{Src: "UpstreamResponseTimeMs", Custom: "upstream.response_time_ms", Type: Long},
 	},
-	Declare: []FieldDef{
-		{Path: "cloudflare_logpush.dns_firewall.response.code", Type: "keyword", Source: "ClientResponseCode"},
-		{Path: "cloudflare_logpush.dns_firewall.upstream.response_code", Type: "keyword", Source: "UpstreamResponseCode"},
-	},
 	Derive: deriveDNSFirewallLogs,
 }
 
 func deriveDNSFirewallLogs(s *Schema) DeriveFunc {
 	clientCode, upstreamCode := s.Field("ClientResponseCode"), s.Field("UpstreamResponseCode")
-	clientCustom, upstreamCustom := s.Custom("response.code", false), s.Custom("upstream.response_code", false)
 	tcp, qtype := s.Field("QueryTCP"), s.Field("QueryType")
 	transport, qtypeName, rcodeName := s.Slot("network.transport"), s.Slot("dns.question.type"), s.Slot("dns.response_code")
 	return func(r *Rec) {
 		cv, uv := r.Value(clientCode), r.Value(upstreamCode)
-		nwSetString(r, clientCustom, cv)
-		nwSetString(r, upstreamCustom, uv)
 		// The pipeline looks the string up in its table: "0" names, "00" does not.
 		if name := dnsFirewallRcode(cv); name != "" {
 			r.SetString(rcodeName, name)
 		} else if name := dnsFirewallRcode(uv); name != "" {
 			r.SetString(rcodeName, name)
 		}
-		if b, ok := nwBool(r.Value(tcp)); ok {
+		if b, ok := readBool(r.Value(tcp)); ok {
 			if b {
 				r.SetString(transport, "tcp")
 			} else {
 				r.SetString(transport, "udp")
 			}
 		}
-		if n, ok := nwLong(r.Value(qtype)); ok {
+		if n, ok := readLong(r.Value(qtype)); ok {
 			r.SetString(qtypeName, DNSQueryType(n))
 		}
 	}
@@ -94,7 +87,7 @@ func dnsFirewallRcode(v *fastjson.Value) string {
 	default:
 		return ""
 	}
-	n, ok := nwCanonicalInt(raw)
+	n, ok := canonicalInt(raw)
 	if !ok {
 		return ""
 	}

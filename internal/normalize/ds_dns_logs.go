@@ -36,10 +36,10 @@ func deriveDNSLogs(s *Schema) DeriveFunc {
 	qtype, rcode := s.Field("QueryType"), s.Field("ResponseCode")
 	qtypeName, rcodeName := s.Slot("dns.question.type"), s.Slot("dns.response_code")
 	return func(r *Rec) {
-		if n, ok := nwLong(r.Value(qtype)); ok {
+		if n, ok := readLong(r.Value(qtype)); ok {
 			r.SetString(qtypeName, DNSQueryType(n))
 		}
-		if n, ok := nwLong(r.Value(rcode)); ok {
+		if n, ok := readLong(r.Value(rcode)); ok {
 			r.SetString(rcodeName, DNSResponseCode(n))
 		}
 	}

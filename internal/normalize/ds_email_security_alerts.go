@@ -1,7 +1,8 @@
 package normalize
 
 import (
-	"net/netip"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 
@@ -99,7 +100,7 @@ func deriveEmailSecurityAlerts(s *Schema) DeriveFunc {
 			s SlotRef
 		}{{from, fromAddr}, {replyTo, replyAddr}, {to, toAddr}} {
 			if r.IsSet(p.s) {
-				edgeStringArray(r, p.s, r.Value(p.f))
+				setUniqueStrings(r, p.s, r.Value(p.f))
 			}
 		}
 		for _, fr := range userScalars {
@@ -107,12 +108,14 @@ func deriveEmailSecurityAlerts(s *Schema) DeriveFunc {
 				r.AddRelated(RelatedUser, str)
 			}
 		}
-		for _, fr := range userLists {
-			edgeStrings(r.Value(fr), false, func(str string) { r.AddRelated(RelatedUser, str) })
+		for _, fr := range userLists { // element by element: a lone string is not a list
+			if v := r.Value(fr); v != nil && v.Type() == fastjson.TypeArray {
+				r.AddRelatedEach(RelatedUser, v)
+			}
 		}
 		// server.domain: the HELO name when it does not convert to an IP.
 		if name, ok := r.String(heloName); ok && name != "" {
-			if _, err := netip.ParseAddr(name); err != nil {
+			if !validIP(name) {
 				r.SetString(serverDomain, name)
 				r.AddRelated(RelatedHosts, name)
 			}
@@ -129,19 +132,19 @@ func deriveEmailSecurityAlerts(s *Schema) DeriveFunc {
 					r.AddError("uri_parts_links: a link is not a string")
 					continue
 				}
-				str, ok := edgeStringOf(e)
+				str, ok := stringOf(e)
 				if !ok {
 					continue
 				}
 				p, ok := parseURIParts(str)
 				if !ok {
-					r.AddError(edgeURIError("uri_parts_links", str))
+					r.AddError(uriPartsError("uri_parts_links", str))
 					continue
 				}
 				r.AddRelated(RelatedHosts, p.domain)
 			}
 		}
-		edgeEmailDomains(r)
+		addEmailDomains(r)
 		if av := r.Value(attachments); av != nil && av.Type() == fastjson.TypeArray {
 			emailAttachmentFiles(r, av, fileSlot, emailAtt)
 		}
@@ -252,7 +255,7 @@ func appendAttachmentFile(r *Rec, b []byte, a *fastjson.Value, related bool) ([]
 			continue
 		}
 		hn++
-		if str, isStr := edgeStringOf(v); isStr && related {
+		if str, isStr := stringOf(v); isStr && related {
 			r.AddRelated(RelatedHash, str)
 		}
 	}
@@ -268,4 +271,68 @@ func appendAttachmentFile(r *Rec, b []byte, a *fastjson.Value, related bool) ([]
 		return b[:start], false
 	}
 	return append(b, '}'), true
+}
+
+// Shared with email_security_post_delivery_events.
+
+// setUniqueStrings writes the unique non-empty strings of v (a string, or
+// the string elements of an array) as a JSON array to slot s: Elastic's append with
+// allow_duplicates: false into an ECS list such as email.to.address.
+// Nothing is written when there is none.
+func setUniqueStrings(r *Rec, s SlotRef, v *fastjson.Value) {
+	if v == nil || (s.dup && !r.KeepDuplicates()) {
+		return
+	}
+	b := append(r.scratch[:0], '[')
+	n := 0
+	switch v.Type() {
+	case fastjson.TypeString:
+		if str, ok := stringOf(v); ok {
+			b = ecsjson.AppendString(b, str)
+			n++
+		}
+	case fastjson.TypeArray:
+		arr, _ := v.Array()
+	next:
+		for i, e := range arr {
+			str, ok := stringOf(e)
+			if !ok {
+				continue
+			}
+			for _, p := range arr[:i] {
+				if ps, ok := stringOf(p); ok && ps == str {
+					continue next
+				}
+			}
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = ecsjson.AppendString(b, str)
+			n++
+		}
+	}
+	b = append(b, ']')
+	r.scratch = b
+	if n == 0 {
+		r.Unset(s)
+		return
+	}
+	r.SetRaw(s, b)
+}
+
+// addEmailDomains adds to related.hosts the domain of every related.user
+// entry that is an address (exactly one '@', at least 3 characters), as the
+// script of Elastic's email_security_alerts pipeline does.
+func addEmailDomains(r *Rec) {
+	users := r.related[RelatedUser]
+	for _, u := range users {
+		if len(u) < 3 || utf8.RuneCountInString(u) < 3 {
+			continue
+		}
+		i := strings.IndexByte(u, '@')
+		if i < 0 || strings.IndexByte(u[i+1:], '@') >= 0 {
+			continue
+		}
+		r.AddRelated(RelatedHosts, u[i+1:])
+	}
 }

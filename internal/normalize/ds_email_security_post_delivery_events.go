@@ -60,7 +60,7 @@ var emailSecurityPostDeliveryEvents = &Dataset{
 }
 
 func derivePostDeliveryEvents(s *Schema) DeriveFunc {
-	span := bindEdgeSpan(s, "RequestedAt", "CompletedAt")
+	span := bindEventSpan(s, "RequestedAt", "CompletedAt")
 	from, to, success := s.Field("From"), s.Field("To"), s.Field("Success")
 	fromAddr, toAddr := s.Slot("email.from.address"), s.Slot("email.to.address")
 	users := [...]FieldRef{from, s.Field("FromName"), to, s.Field("Recipient"), s.Field("RequestedBy")}
@@ -72,14 +72,14 @@ func derivePostDeliveryEvents(s *Schema) DeriveFunc {
 			s SlotRef
 		}{{from, fromAddr}, {to, toAddr}} {
 			if r.IsSet(p.s) {
-				edgeStringArray(r, p.s, r.Value(p.f))
+				setUniqueStrings(r, p.s, r.Value(p.f))
 			}
 		}
 		for _, f := range users {
-			edgeStrings(r.Value(f), true, func(u string) { r.AddRelated(RelatedUser, u) })
+			r.AddRelatedEach(RelatedUser, r.Value(f))
 		}
-		edgeEmailDomains(r)
-		if ok, valid := edgeBool(r.Value(success)); valid {
+		addEmailDomains(r)
+		if ok, valid := readBool(r.Value(success)); valid {
 			if ok {
 				r.SetString(outcome, "success")
 			} else {

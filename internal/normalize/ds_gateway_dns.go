@@ -41,14 +41,14 @@ var gatewayDNS = &Dataset{
 		{Src: "SrcPort", Custom: "source.port", ECS: "source.port", Type: Long},
 		{Src: "TimeZone", Custom: "timezone", ECS: "event.timezone"},
 		{Src: "UserID", Custom: "user.id", ECS: "user.id", Related: RelatedUser},
-		{Src: "RCode"}, // response_code / dns.response_code / event.outcome in derive
+		{Src: "RCode", Custom: "response_code", ECS: "dns.response_code", Type: String}, // event.outcome in derive
 
 		// Custom fields.
 		{Src: "AccountID", Custom: "account_id"},
-		{Src: "ApplicationID"}, // convert to string: application_id
+		{Src: "ApplicationID", Custom: "application_id", Type: String, Mapping: "long"},
 		{Src: "ApplicationName", Custom: "application_name"},
 		{Src: "AuthoritativeNameServerIPs", Custom: "authoritative_name_server_ip", Type: IP}, // related.ip in derive
-		{Src: "CNAMECategoryIDs"},                                                             // convert to string: cname_category.ids
+		{Src: "CNAMECategoryIDs", Custom: "cname_category.ids", Type: String},
 		{Src: "CNAMECategoryNames", Custom: "cname_category.names"},
 		{Src: "CNAMEs", Custom: "cname"}, // related.hosts in derive
 		{Src: "CNAMEsReversed", Custom: "cname_reversed"},
@@ -61,8 +61,8 @@ var gatewayDNS = &Dataset{
 		{Src: "CustomResolverResponse", Custom: "custom_resolver.response"},
 		{Src: "DoHSubdomain", Custom: "doh_subdomain"},
 		{Src: "DoTSubdomain", Custom: "dot_subdomain"},
-		{Src: "EDEErrors"},          // convert to string: extended_dns_error_codes
-		{Src: "InitialCategoryIDs"}, // convert to string: initial_category.ids
+		{Src: "EDEErrors", Custom: "extended_dns_error_codes", Type: String},
+		{Src: "InitialCategoryIDs", Custom: "initial_category.ids", Type: String},
 		{Src: "InitialCategoryNames", Custom: "initial_category.names"},
 		{Src: "InitialResolvedIPs", Custom: "initial_resolved_ips", Type: IP}, // related.ip in derive
 		{Src: "InternalDNSDurationMs", Custom: "internal_dns.duration_ms", Type: Long},
@@ -73,28 +73,28 @@ var gatewayDNS = &Dataset{
 		{Src: "IsResponseCached", Custom: "is_response_cached", Type: Bool},
 		{Src: "Location", Custom: "location.name"},
 		{Src: "LocationID", Custom: "location.id"},
-		{Src: "MatchedCategoryIDs"}, // convert to string: matched.category.ids
+		{Src: "MatchedCategoryIDs", Custom: "matched.category.ids", Type: String, Mapping: "long"},
 		{Src: "MatchedCategoryNames", Custom: "matched.category.names"},
-		{Src: "MatchedIndicatorFeedIDs"}, // convert to string: matched.indicator_feed.ids
+		{Src: "MatchedIndicatorFeedIDs", Custom: "matched.indicator_feed.ids", Type: String},
 		{Src: "MatchedIndicatorFeedNames", Custom: "matched.indicator_feed.names"},
 		{Src: "PolicyID", Custom: "policy.id"},
 		{Src: "PolicyName"}, // policy.name in derive (with the deprecated Policy)
 		{Src: "Policy"},
-		{Src: "QueryApplicationIDs"}, // convert to string: question.application.ids
+		{Src: "QueryApplicationIDs", Custom: "question.application.ids", Type: String, Mapping: "long"},
 		{Src: "QueryApplicationNames", Custom: "question.application.names"},
-		{Src: "QueryCategoryIDs"}, // convert to string: question.category.ids
+		{Src: "QueryCategoryIDs", Custom: "question.category.ids", Type: String, Mapping: "long"},
 		{Src: "QueryCategoryNames", Custom: "question.category.names"},
 		{Src: "QueryID", Custom: "question.id"},
-		{Src: "QueryIndicatorFeedIDs"}, // convert to string: question.indicator_feed.ids
+		{Src: "QueryIndicatorFeedIDs", Custom: "question.indicator_feed.ids", Type: String, Mapping: "long"},
 		{Src: "QueryIndicatorFeedNames", Custom: "question.indicator_feed.names"},
 		{Src: "QueryNameReversed", Custom: "question.reversed"},
 		{Src: "QuerySize", Custom: "question.size", Type: Long},
 		{Src: "QueryType", Custom: "question.type_id", Type: Long},
 		{Src: "RedirectTargetURI", Custom: "redirect_target_uri"},
 		{Src: "RegistrationID", Custom: "registration_id"},
-		{Src: "RequestContextCategoryIDs"}, // convert to string: request_context_category.ids
+		{Src: "RequestContextCategoryIDs", Custom: "request_context_category.ids", Type: String, Mapping: "long"},
 		{Src: "RequestContextCategoryNames", Custom: "request_context_category.names"},
-		{Src: "ResolvedIPCategoryIDs"}, // convert to string: resolved_ip_details.category.ids
+		{Src: "ResolvedIPCategoryIDs", Custom: "resolved_ip_details.category.ids", Type: String},
 		{Src: "ResolvedIPCategoryNames", Custom: "resolved_ip_details.category.names"},
 		{Src: "ResolvedIPContinentCodes", Custom: "resolved_ip_details.continent_codes"},
 		{Src: "ResolvedIPCountryCodes", Custom: "resolved_ip_details.country_codes"},
@@ -114,54 +114,24 @@ var gatewayDNS = &Dataset{
 		{Src: "TenantID", Custom: "tenant_id"},
 		{Src: "UpstreamRecordTTLs", Custom: "upstream_record_ttls", Type: Long},
 	},
-	// Custom fields written by deriveGatewayDNS (ids: Elastic converts them
-	// to strings, and maps them as its fields.yml says).
+	// Custom fields written by deriveGatewayDNS.
 	Declare: []FieldDef{
-		{Path: "cloudflare_logpush.gateway_dns.application_id", Type: "long", Source: "ApplicationID"},
-		{Path: "cloudflare_logpush.gateway_dns.cname_category.ids", Type: "keyword", Source: "CNAMECategoryIDs"},
-		{Path: "cloudflare_logpush.gateway_dns.extended_dns_error_codes", Type: "keyword", Source: "EDEErrors"},
-		{Path: "cloudflare_logpush.gateway_dns.initial_category.ids", Type: "keyword", Source: "InitialCategoryIDs"},
-		{Path: "cloudflare_logpush.gateway_dns.matched.category.ids", Type: "long", Source: "MatchedCategoryIDs"},
-		{Path: "cloudflare_logpush.gateway_dns.matched.indicator_feed.ids", Type: "keyword", Source: "MatchedIndicatorFeedIDs"},
 		{Path: "cloudflare_logpush.gateway_dns.policy.name", Type: "keyword", Source: "PolicyName"},
-		{Path: "cloudflare_logpush.gateway_dns.question.application.ids", Type: "long", Source: "QueryApplicationIDs"},
-		{Path: "cloudflare_logpush.gateway_dns.question.category.ids", Type: "long", Source: "QueryCategoryIDs"},
-		{Path: "cloudflare_logpush.gateway_dns.question.indicator_feed.ids", Type: "long", Source: "QueryIndicatorFeedIDs"},
-		{Path: "cloudflare_logpush.gateway_dns.request_context_category.ids", Type: "long", Source: "RequestContextCategoryIDs"},
-		{Path: "cloudflare_logpush.gateway_dns.resolved_ip_details.category.ids", Type: "keyword", Source: "ResolvedIPCategoryIDs"},
-		{Path: "cloudflare_logpush.gateway_dns.response_code", Type: "keyword", Source: "RCode"},
 	},
 	Derive: deriveGatewayDNS,
 }
 
-// deriveGatewayDNS: the string conversions of the id fields, RCode
-// (response_code, dns.response_code, event.outcome), policy.name from
-// PolicyName and the deprecated Policy, and related.ip / related.hosts from
-// the list fields.
+// deriveGatewayDNS: event.outcome from RCode, policy.name from PolicyName
+// and the deprecated Policy, and related.ip / related.hosts from the list
+// fields.
 func deriveGatewayDNS(s *Schema) DeriveFunc {
-	strs := gwBindStrings(s,
-		[2]string{"ApplicationID", "application_id"},
-		[2]string{"CNAMECategoryIDs", "cname_category.ids"},
-		[2]string{"EDEErrors", "extended_dns_error_codes"},
-		[2]string{"InitialCategoryIDs", "initial_category.ids"},
-		[2]string{"MatchedCategoryIDs", "matched.category.ids"},
-		[2]string{"MatchedIndicatorFeedIDs", "matched.indicator_feed.ids"},
-		[2]string{"QueryApplicationIDs", "question.application.ids"},
-		[2]string{"QueryCategoryIDs", "question.category.ids"},
-		[2]string{"QueryIndicatorFeedIDs", "question.indicator_feed.ids"},
-		[2]string{"RequestContextCategoryIDs", "request_context_category.ids"},
-		[2]string{"ResolvedIPCategoryIDs", "resolved_ip_details.category.ids"},
-	)
 	rcode := s.Field("RCode")
-	rcodeCustom, rcodeECS := s.Custom("response_code", true), s.Slot("dns.response_code")
 	outcome := s.Slot("event.outcome")
 	policyName, policy := s.Field("PolicyName"), s.Field("Policy")
 	policySlot := s.Custom("policy.name", false)
 	resolved, initial, auth := s.Field("ResolvedIPs"), s.Field("InitialResolvedIPs"), s.Field("AuthoritativeNameServerIPs")
 	cnames := s.Field("CNAMEs")
 	return func(r *Rec) {
-		gwApplyStrings(r, strs)
-
 		if v := r.Value(rcode); v != nil {
 			// set event.outcome success if RCode == 0, failure if > 0
 			// (numbers only: Painless compares a string with 0 as unequal).
@@ -175,8 +145,6 @@ func deriveGatewayDNS(s *Schema) DeriveFunc {
 					}
 				}
 			}
-			gwSetStringValue(r, rcodeCustom, v)
-			gwSetStringValue(r, rcodeECS, v)
 		}
 
 		// rename PolicyName -> policy.name; append Policy when it differs
@@ -185,12 +153,13 @@ func deriveGatewayDNS(s *Schema) DeriveFunc {
 		if pn != nil && pn.Type() == fastjson.TypeNull {
 			pn = nil
 		}
+		pnStr, _ := stringOf(pn)
 		switch p, _ := r.String(policy); {
 		case pn == nil:
 			if v := r.Value(policy); v != nil {
-				gwSetRawValue(r, policySlot, v)
+				r.SetValue(policySlot, v)
 			}
-		case p != "" && !gwIsString(pn, p):
+		case p != "" && pnStr != p:
 			b := append(r.scratch[:0], '[')
 			b, ok := r.appendClean(b, pn, 1, false)
 			if ok {
@@ -201,22 +170,12 @@ func deriveGatewayDNS(s *Schema) DeriveFunc {
 			r.scratch = b
 			r.SetRaw(policySlot, b)
 		default:
-			gwSetRawValue(r, policySlot, pn)
+			r.SetValue(policySlot, pn)
 		}
 
-		gwRelatedEach(r, RelatedIP, r.Value(initial))
-		gwRelatedEach(r, RelatedIP, r.Value(resolved))
-		gwRelatedEach(r, RelatedIP, r.Value(auth))
-		gwRelatedEach(r, RelatedHosts, r.Value(cnames))
-	}
-}
-
-// gwSetRawValue writes v as Elastic's rename keeps it (cleaned of empty
-// values).
-func gwSetRawValue(r *Rec, slot SlotRef, v *fastjson.Value) {
-	b, ok := r.appendClean(r.scratch[:0], v, 0, true)
-	r.scratch = b
-	if ok {
-		r.SetRaw(slot, b)
+		r.AddRelatedEach(RelatedIP, r.Value(initial))
+		r.AddRelatedEach(RelatedIP, r.Value(resolved))
+		r.AddRelatedEach(RelatedIP, r.Value(auth))
+		r.AddRelatedEach(RelatedHosts, r.Value(cnames))
 	}
 }

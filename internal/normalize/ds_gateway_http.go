@@ -42,7 +42,7 @@ var gatewayHTTP = &Dataset{
 
 		// Custom fields.
 		{Src: "AccountID", Custom: "account_id"},
-		{Src: "ApplicationIDs"}, // convert to string: application.ids
+		{Src: "ApplicationIDs", Custom: "application.ids", Type: String},
 		{Src: "ApplicationNames", Custom: "application.names"},
 		{Src: "ApplicationStatuses", Custom: "application.statuses"},
 		{Src: "AppControlInfo", Custom: "app_control_info", Mapping: "flattened"},
@@ -85,32 +85,27 @@ var gatewayHTTP = &Dataset{
 		{Src: "TenantID", Custom: "tenant_id"},
 		{Src: "Warnings", Custom: "warnings"},
 	},
-	Declare: []FieldDef{
-		{Path: "cloudflare_logpush.gateway_http.application.ids", Type: "keyword", Source: "ApplicationIDs"},
-	},
 	Derive: deriveGatewayHTTP,
 }
 
-// deriveGatewayHTTP: event.type allowed / denied from Action, url.* from
-// uri_parts on URL, and the string conversion of ApplicationIDs.
+// deriveGatewayHTTP: event.type allowed / denied from Action, and url.*
+// from uri_parts on URL.
 func deriveGatewayHTTP(s *Schema) DeriveFunc {
-	strs := gwBindStrings(s, [2]string{"ApplicationIDs", "application.ids"})
 	action, rawURL := s.Field("Action"), s.Field("URL")
 	eventType := s.Slot("event.type")
 	u := BindURL(s)
 	return func(r *Rec) {
-		gwApplyStrings(r, strs)
 		switch a, _ := r.String(action); a {
 		case "allow", "bypass":
-			gwEventType(r, eventType, "info", "allowed")
+			setStrings(r, eventType, "info", "allowed")
 		case "block":
-			gwEventType(r, eventType, "info", "denied")
+			setStrings(r, eventType, "info", "denied")
 		}
 		if raw, ok := r.String(rawURL); ok && raw != "" {
 			if !u.URIParts(r, raw) {
 				// Elastic's uri_parts has no ignore_failure: the pipeline's
 				// on_failure handler records the error.
-				r.AddError("Processor uri_parts in pipeline failed with message: unable to parse URI [" + truncate(raw, 64) + "]")
+				r.AddError(uriPartsError("Processor uri_parts in pipeline failed with message", raw))
 			}
 		}
 	}

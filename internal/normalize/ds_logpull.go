@@ -1,13 +1,10 @@
 package normalize
 
 import (
-	"net/netip"
 	"strconv"
 	"strings"
 
 	"github.com/valyala/fastjson"
-
-	"github.com/flarehose/flarehose/internal/normalize/ecsjson"
 )
 
 // logpull: records of the Logpull API (GET /zones/{id}/logs/received,
@@ -175,7 +172,7 @@ var logpull = &Dataset{
 		{Src: "FraudEmailRisk", Custom: "fraud.email_risk"},
 		{Src: "FraudUserID", Custom: "fraud.user_id"},
 		{Src: "LeakedCredentialCheckResult", Custom: "leaked_credential_check"},
-		{Src: "EdgeCFConnectingO2O", Custom: "edge.cf_connecting_o2o"},
+		{Src: "EdgeCFConnectingO2O", Custom: "edge.cf_connecting_o2o", Type: Bool},
 		{Src: "EdgeTimeToFirstByteMs", Custom: "edge.time_to_first_byte.ms", Type: Long},
 		{Src: "OriginDNSResponseTimeMs", Custom: "origin.dns_response_time.ms", Type: Long},
 		{Src: "OriginRequestHeaderSendDurationMs", Custom: "origin.request_header_send_duration.ms", Type: Long},
@@ -238,7 +235,7 @@ func deriveLogpull(s *Schema) DeriveFunc {
 	u := BindURL(s)
 	full := s.Slot("url.full")
 	observerIP := s.Slot("observer.ip")
-	observerGeo := bindGeoOnly(s, "observer")
+	observerGeo := bindGeo(s, "observer", false) // no AS lookup
 	cacheBytesSlot, cacheStatusSlot := s.Custom("cache.bytes", false), s.Custom("cache.status_code", false)
 	netProto, httpVersion, transport := s.Slot("network.protocol"), s.Slot("http.version"), s.Slot("network.transport")
 	edgeBytes := s.Custom("edge.response.bytes", false)
@@ -264,7 +261,7 @@ func deriveLogpull(s *Schema) DeriveFunc {
 		if r.hasTS {
 			if v := r.Value(end); v != nil {
 				if e, ok := parseTimeValue(v); ok {
-					r.SetInt(duration, (floorMS(e)-floorMS(r.tsNS))*1e6)
+					r.SetInt(duration, floorMillis(e)-floorMillis(r.tsNS))
 				}
 			}
 		}
@@ -291,7 +288,7 @@ func deriveLogpull(s *Schema) DeriveFunc {
 		parsed := false
 		if raw, ok := r.String(uri); ok && raw != "" {
 			if p, parsed = parseURIParts(raw); parsed {
-				setURIParts(r, u, raw, &p)
+				u.setParts(r, raw, &p)
 			} else {
 				r.SetString(u.Original, raw)
 			}
@@ -342,7 +339,7 @@ func deriveLogpull(s *Schema) DeriveFunc {
 				r.SetString(observerIP, ip)
 				observerGeo(r, ip)
 			} else {
-				r.AddError("EdgeServerIP: cannot convert " + strconv.Quote(truncate(ip, 64)) + " to ip")
+				r.AddError(conversionError("EdgeServerIP", r.Value(edgeIP), "ip"))
 			}
 		}
 
@@ -415,65 +412,6 @@ func deriveLogpull(s *Schema) DeriveFunc {
 	}
 }
 
-// setURIParts writes what Elasticsearch's uri_parts processor gives, like
-// URLSlots.URIParts, from parts already parsed.
-func setURIParts(r *Rec, u URLSlots, raw string, p *uriParts) {
-	r.SetString(u.Original, raw)
-	r.SetString(u.Scheme, p.scheme)
-	r.SetString(u.Domain, p.domain)
-	r.SetString(u.Path, p.path)
-	r.SetString(u.Extension, p.extension)
-	if p.port >= 0 {
-		r.SetInt(u.Port, int64(p.port))
-	}
-	if p.hasQuery {
-		r.SetString(u.Query, p.query)
-	}
-	if p.hasFragment {
-		r.SetString(u.Fragment, p.fragment)
-	}
-	if p.hasUserInfo {
-		r.SetString(u.UserInfo, p.userInfo)
-		if p.hasCredentials {
-			r.SetString(u.Username, p.username)
-			r.SetString(u.Password, p.password)
-		}
-	}
-}
-
-// bindGeoOnly is GeoIP without the AS lookup (Elastic's geoip processor
-// alone, as for observer.geo).
-func bindGeoOnly(s *Schema, prefix string) func(r *Rec, ip string) {
-	city := s.Slot(prefix + ".geo.city_name")
-	continent := s.Slot(prefix + ".geo.continent_name")
-	countryISO := s.Slot(prefix + ".geo.country_iso_code")
-	country := s.Slot(prefix + ".geo.country_name")
-	location := s.Slot(prefix + ".geo.location")
-	regionISO := s.Slot(prefix + ".geo.region_iso_code")
-	region := s.Slot(prefix + ".geo.region_name")
-	return func(r *Rec, ip string) {
-		info := r.n.env.geo(ip)
-		if info == nil {
-			return
-		}
-		r.SetString(city, info.city)
-		r.SetString(continent, info.continent)
-		r.SetString(countryISO, info.countryISO)
-		r.SetString(country, info.country)
-		r.SetString(regionISO, info.regionISO)
-		r.SetString(region, info.region)
-		if info.hasLocation {
-			b := r.begin()
-			b = append(b, `{"lat":`...)
-			b, _ = ecsjson.AppendFloat(b, info.lat)
-			b = append(b, `,"lon":`...)
-			b, _ = ecsjson.AppendFloat(b, info.lon)
-			b = append(b, '}')
-			r.commit(location, b)
-		}
-	}
-}
-
 // lenientDate is Elastic's date processor on an HTTP date header
 // ("EEE, dd MMM yyyy HH:mm:ss z") with ignore_failure: the value is written
 // when it parses and silently left out otherwise (such as "-1" or "0",
@@ -487,19 +425,8 @@ func lenientDate(r *Rec, slot SlotRef, v *fastjson.Value) {
 		return
 	}
 	if ns, ok := parseTimeString(b2s(str)); ok {
-		b := r.begin()
-		b = appendTimeMillisCached(&r.n.tc, b, ns)
-		r.commit(slot, b)
+		r.SetTime(slot, ns)
 	}
-}
-
-// floorMS truncates unix nanoseconds to whole milliseconds (toward -inf).
-func floorMS(ns int64) int64 {
-	ms := ns / 1e6
-	if ns%1e6 < 0 {
-		ms--
-	}
-	return ms
 }
 
 // isZero: the value is the JSON number 0.
@@ -533,12 +460,4 @@ func slotInt(r *Rec, s SlotRef) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(b2s(raw), 10, 64)
 	return n, err == nil
-}
-
-func validIP(s string) bool {
-	if len(s) > 64 {
-		return false
-	}
-	_, err := netip.ParseAddr(s)
-	return err == nil
 }

@@ -56,7 +56,7 @@ func deriveMCPPortalLogs(s *Schema) DeriveFunc {
 	outcome, eventDuration := s.Slot("event.outcome"), s.Slot("event.duration")
 	u := BindURL(s)
 	return func(r *Rec) {
-		if ok, valid := gwBool(r.Value(success)); valid {
+		if ok, valid := readBool(r.Value(success)); valid {
 			if ok {
 				r.SetString(outcome, "success")
 			} else {
@@ -64,13 +64,13 @@ func deriveMCPPortalLogs(s *Schema) DeriveFunc {
 			}
 		}
 		if r.IsSet(durationSlot) {
-			if ms, ok := gwInt(r.Value(duration)); ok && ms >= 0 && ms < 1<<43 {
+			if ms, ok := readLong(r.Value(duration)); ok && ms >= 0 && ms < 1<<43 {
 				r.SetInt(eventDuration, ms*1e6)
 			}
 		}
 		if raw, ok := r.String(serverURL); ok && raw != "" {
 			if p, ok := parseURIParts(raw); ok {
-				u.URIParts(r, raw)
+				u.setParts(r, raw, &p)
 				r.AddRelated(RelatedHosts, p.domain)
 			}
 		}

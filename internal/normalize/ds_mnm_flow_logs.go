@@ -104,23 +104,23 @@ func deriveMNMFlowLogs(s *Schema) DeriveFunc {
 				}
 			}
 		}
-		if b, ok := nwLong(r.Value(bits)); ok && b >= 0 {
+		if b, ok := readLong(r.Value(bits)); ok && b >= 0 {
 			r.SetInt(bytesOut, b/8)
 		}
-		f := Flow{SrcIP: nwIPString(r, srcIP), DstIP: nwIPString(r, dstIP)}
-		if p, ok := nwLong(r.Value(protocol)); ok && p >= 0 && p <= 255 {
-			f.IANANumber = nwSmallInts[p]
+		f := Flow{SrcIP: r.IP(srcIP), DstIP: r.IP(dstIP)}
+		if p, ok := readLong(r.Value(protocol)); ok && p >= 0 && p <= 255 {
+			f.IANANumber = smallInts[p]
 			r.SetString(iana, f.IANANumber)
-			r.SetString(transport, nwIANATransport(p))
+			r.SetString(transport, ianaTransport(p))
 		}
-		switch t, _ := nwLong(r.Value(ethertype)); t {
+		switch t, _ := readLong(r.Value(ethertype)); t {
 		case 0x0800:
 			r.SetString(netType, "ipv4")
 		case 0x86DD:
 			r.SetString(netType, "ipv6")
 		}
-		f.SrcPort, _ = nwLong(r.Value(srcPort))
-		f.DstPort, _ = nwLong(r.Value(dstPort))
-		nwSetCommunityID(r, communityID, &f)
+		f.SrcPort, _ = readLong(r.Value(srcPort))
+		f.DstPort, _ = readLong(r.Value(dstPort))
+		setCommunityID(r, communityID, &f)
 	}
 }

@@ -66,19 +66,20 @@ var networkAnalyticsLogs = &Dataset{
 		{Src: "SampleInterval", Custom: "sample_interval", Type: Long},
 		{Src: "Verdict", Custom: "verdict"},
 
-		// Geography; geohashes go to related.hash (source, destination, colo).
+		// Geography; geohashes go to related.hash and, when they are
+		// geohashes, to <x>.geo_location (deriveNetworkAnalytics).
 		{Src: "SourceASNName", Custom: "source.as.number.name", Mapping: "text"},
 		{Src: "SourceASNDescription", Custom: "source.as.number.description", Mapping: "text"}, // deprecated
 		{Src: "SourceCountry", Custom: "source.country"},
-		{Src: "SourceGeoHash", Custom: "source.geo_hash", Copy: "cloudflare_logpush.network_analytics.source.geo_location", Related: RelatedHash},
+		{Src: "SourceGeoHash", Custom: "source.geo_hash", Related: RelatedHash},
 		{Src: "DestinationASNName", Custom: "destination.as.number.name", Mapping: "text"},
 		{Src: "DestinationASNDescription", Custom: "destination.as.number.description", Mapping: "text"}, // deprecated
 		{Src: "DestinationCountry", Custom: "destination.country"},
-		{Src: "DestinationGeoHash", Custom: "destination.geo_hash", Copy: "cloudflare_logpush.network_analytics.destination.geo_location", Related: RelatedHash},
+		{Src: "DestinationGeoHash", Custom: "destination.geo_hash", Related: RelatedHash},
 		{Src: "ColoCity", Custom: "colo.city"},
 		{Src: "ColoCode", Custom: "colo.code"},
 		{Src: "ColoCountry", Custom: "colo.country"},
-		{Src: "ColoGeoHash", Custom: "colo.geo_hash", Copy: "cloudflare_logpush.network_analytics.colo.geo_location", Related: RelatedHash},
+		{Src: "ColoGeoHash", Custom: "colo.geo_hash", Related: RelatedHash},
 		{Src: "ColoID", Custom: "colo.id", Type: Long}, // deprecated
 		{Src: "ColoName", Custom: "colo.name", Related: RelatedHosts},
 
@@ -191,6 +192,14 @@ func deriveNetworkAnalytics(s *Schema) DeriveFunc {
 	srcPort, dstPort := s.Field("SourcePort"), s.Field("DestinationPort")
 	proto := s.Field("IPProtocolName")
 	communityID := s.Slot("network.community_id")
+	var geo [3]struct {
+		f    FieldRef
+		out  SlotRef
+		name string
+	}
+	for i, p := range [...][2]string{{"SourceGeoHash", "source"}, {"DestinationGeoHash", "destination"}, {"ColoGeoHash", "colo"}} {
+		geo[i].f, geo[i].out, geo[i].name = s.Field(p[0]), s.Custom(p[1]+".geo_location", false), p[0]
+	}
 	return func(r *Rec) {
 		if o, _ := r.String(outcome); o == "pass" {
 			r.SetString(outcomeCustom, "success")
@@ -211,12 +220,23 @@ func deriveNetworkAnalytics(s *Schema) DeriveFunc {
 			naBothSpellings(r, pairs[i].cur, pairs[i].old, pairs[i].out)
 		}
 		naSACKBlocks(r, sack, sackOld, sackOut)
+		// set <x>.geo_location copy_from <x>.geo_hash: a geo_point field,
+		// which takes a geohash and nothing else.
+		for _, g := range geo {
+			v := r.Value(g.f)
+			switch h, ok := stringOf(v); {
+			case ok && validGeohash(h):
+				r.SetString(g.out, h)
+			case !isEmpty(v):
+				r.AddError(conversionError(g.name, v, "geo_point"))
+			}
+		}
 
-		f := Flow{SrcIP: nwIPString(r, srcIP), DstIP: nwIPString(r, dstIP)}
-		f.SrcPort, _ = nwLong(r.Value(srcPort))
-		f.DstPort, _ = nwLong(r.Value(dstPort))
+		f := Flow{SrcIP: r.IP(srcIP), DstIP: r.IP(dstIP)}
+		f.SrcPort, _ = readLong(r.Value(srcPort))
+		f.DstPort, _ = readLong(r.Value(dstPort))
 		f.Transport, _ = r.String(proto)
-		nwSetCommunityID(r, communityID, &f)
+		setCommunityID(r, communityID, &f)
 	}
 }
 
@@ -225,15 +245,15 @@ func deriveNetworkAnalytics(s *Schema) DeriveFunc {
 // old one, then converts the list to longs).
 func naBothSpellings(r *Rec, cur, old FieldRef, out SlotRef) {
 	cv, ov := r.Value(cur), r.Value(old)
-	if cv == nil || ov == nil || naEmpty(cv) || naEmpty(ov) {
+	if cv == nil || ov == nil || isEmpty(cv) || isEmpty(ov) {
 		return
 	}
 	var a, b [64]byte
-	if bytes.Equal(nwRaw(a[:0], cv), nwRaw(b[:0], ov)) {
+	if bytes.Equal(cv.MarshalTo(a[:0]), ov.MarshalTo(b[:0])) {
 		return
 	}
-	c, ok1 := nwLong(cv)
-	o, ok2 := nwLong(ov)
+	c, ok1 := readLong(cv)
+	o, ok2 := readLong(ov)
 	if !ok1 || !ok2 {
 		return // the conversion error is already reported
 	}
@@ -247,24 +267,13 @@ func naBothSpellings(r *Rec, cur, old FieldRef, out SlotRef) {
 	r.commit(out, append(enc, ']'))
 }
 
-func naEmpty(v *fastjson.Value) bool {
-	switch v.Type() {
-	case fastjson.TypeNull:
-		return true
-	case fastjson.TypeString:
-		b, _ := v.StringBytes()
-		return len(b) == 0
-	}
-	return false
-}
-
 // naSACKBlocks writes tcp.sack.blocks: a "1,2, 3" string is split on
 // ", *", a single number stays a number, the old TCPSackBlocks spelling is
 // appended element by element (without duplicates), and everything is
 // converted to longs.
 func naSACKBlocks(r *Rec, cur, old FieldRef, out SlotRef) {
 	cv, ov := r.Value(cur), r.Value(old)
-	hasCur, hasOld := cv != nil && !naEmpty(cv), ov != nil && !naEmpty(ov)
+	hasCur, hasOld := cv != nil && !isEmpty(cv), ov != nil && !isEmpty(ov)
 	if !hasCur && !hasOld {
 		return
 	}
@@ -329,10 +338,10 @@ func naCollectSACK(list []int64, v *fastjson.Value, unique bool) ([]int64, bool)
 	case fastjson.TypeArray:
 		arr, _ := v.Array()
 		for _, e := range arr {
-			if naEmpty(e) {
+			if isEmpty(e) {
 				continue
 			}
-			n, good := nwLong(e)
+			n, good := readLong(e)
 			if !good {
 				ok = false
 				continue
@@ -340,7 +349,7 @@ func naCollectSACK(list []int64, v *fastjson.Value, unique bool) ([]int64, bool)
 			put(n)
 		}
 	default:
-		n, good := nwLong(v)
+		n, good := readLong(v)
 		if !good {
 			return list, false
 		}
@@ -356,4 +365,18 @@ func naAppendUnique(list []int64, n int64) []int64 {
 		}
 	}
 	return append(list, n)
+}
+
+// validGeohash: s is a geohash (1 to 12 of its base 32 digits), as a
+// geo_point field takes it.
+func validGeohash(s string) bool {
+	if s == "" || len(s) > 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte("0123456789bcdefghjkmnpqrstuvwxyz", s[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }

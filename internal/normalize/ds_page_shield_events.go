@@ -45,13 +45,13 @@ func derivePageShieldEvents(s *Schema) DeriveFunc {
 	custom := s.Custom("url", true)
 	return func(r *Rec) {
 		if v := r.Value(rawURL); v != nil && v.Type() != fastjson.TypeNull {
-			edgeSetClean(r, custom, v)
+			r.SetValue(custom, v)
 			if str, isStr := r.String(rawURL); !isStr {
 				r.AddError("uri_parts_url: URL is not a string")
 			} else if str != "" && !u.URIParts(r, str) {
-				r.AddError(edgeURIError("uri_parts_url", str))
+				r.AddError(uriPartsError("uri_parts_url", str))
 			}
 		}
-		edgeSetClean(r, u.Domain, r.Value(urlHost))
+		r.SetValue(u.Domain, r.Value(urlHost))
 	}
 }

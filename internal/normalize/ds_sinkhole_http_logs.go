@@ -57,11 +57,11 @@ func deriveSinkholeHTTPLogs(s *Schema) DeriveFunc {
 	u := BindURL(s)
 	headers, headersOut := s.Field("Headers"), s.Custom("request.headers", false)
 	return func(r *Rec) {
-		nwSetKeyword(r, uriDup, r.Value(uri))
-		nwSetKeyword(r, urlDup, r.Value(rawURL))
+		r.SetValue(uriDup, r.Value(uri))
+		r.SetValue(urlDup, r.Value(rawURL))
 		if v, ok := r.String(rawURL); ok && v != "" {
 			if !u.URIParts(r, v) {
-				r.AddError("uri_parts: unable to parse URI [" + truncate(v, 64) + "]")
+				r.AddError(uriPartsError("uri_parts", v))
 			}
 		}
 		if h, ok := r.String(headers); ok && h != "" {

@@ -83,11 +83,11 @@ func deriveSpectrumEvents(s *Schema) DeriveFunc {
 				r.SetString(tlsVersion, version)
 			}
 		}
-		f := Flow{SrcIP: nwIPString(r, clientIP), DstIP: nwIPString(r, originIP)}
-		f.SrcPort, _ = nwLong(r.Value(clientPort))
-		f.DstPort, _ = nwLong(r.Value(originPort))
+		f := Flow{SrcIP: r.IP(clientIP), DstIP: r.IP(originIP)}
+		f.SrcPort, _ = readLong(r.Value(clientPort))
+		f.DstPort, _ = readLong(r.Value(originPort))
 		f.Transport, _ = r.String(proto)
-		nwSetCommunityID(r, communityID, &f)
+		setCommunityID(r, communityID, &f)
 	}
 }
 

@@ -64,7 +64,7 @@ func deriveSSHLogs(s *Schema) DeriveFunc {
 		if !ok || addr == "" {
 			return
 		}
-		ip, host, port := gwSplitHostPort(addr)
+		ip, host, port := splitHostPort(addr)
 		if ip.IsValid() {
 			r.SetString(ipSlot, host)
 			r.AddRelated(RelatedIP, host)

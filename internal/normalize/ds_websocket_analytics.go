@@ -84,7 +84,7 @@ var websocketAnalytics = &Dataset{
 
 // deriveWebsocketAnalytics writes event.start and event.duration.
 func deriveWebsocketAnalytics(s *Schema) DeriveFunc {
-	span := bindEdgeSpan(s, "EdgeStartTimestamp", "EdgeEndTimestamp")
+	span := bindEventSpan(s, "EdgeStartTimestamp", "EdgeEndTimestamp")
 	altStart, altEnd := s.Field("timestampStartNanos"), s.Field("timestampEndNanos")
 	return func(r *Rec) { span.apply(r, altStart, altEnd) }
 }

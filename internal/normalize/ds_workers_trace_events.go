@@ -93,7 +93,7 @@ func deriveWorkersTraceEvents(s *Schema) DeriveFunc {
 			}
 		}
 		if v := r.Value(outcome); v != nil {
-			edgeSetClean(r, outcomeCustom, v)
+			r.SetValue(outcomeCustom, v)
 			switch str, _ := r.String(outcome); str {
 			case "ok":
 				r.SetString(eventOutcome, "success")
@@ -144,14 +144,20 @@ func deriveWorkersTraceEvents(s *Schema) DeriveFunc {
 				}
 			}
 		})
-		edgeSetClean(r, eventID, rayID)
-		edgeSetClean(r, method, meth)
-		edgeSetClean(r, status, code)
+		r.SetValue(eventID, rayID)
+		r.SetValue(method, meth)
+		// http.response.status_code is a long: an integer (or a string
+		// holding one) or nothing.
+		if n, ok := readLong(code); ok {
+			r.SetInt(status, n)
+		} else if !isEmpty(code) {
+			r.AddError(conversionError("Event.response.status", code, "long"))
+		}
 		if rawURL != nil && rawURL.Type() != fastjson.TypeNull {
-			if str, ok := edgeStringOf(rawURL); !ok && rawURL.Type() != fastjson.TypeString {
+			if str, ok := stringOf(rawURL); !ok && rawURL.Type() != fastjson.TypeString {
 				r.AddError("uri_parts_http_url: event.request.url is not a string")
 			} else if str != "" && !u.URIParts(r, str) {
-				r.AddError(edgeURIError("uri_parts_http_url", str))
+				r.AddError(uriPartsError("uri_parts_http_url", str))
 			}
 		}
 	}

@@ -65,7 +65,7 @@ func deriveZarazEvents(s *Schema) DeriveFunc {
 		}
 		o, _ := hv.Object()
 		o.Visit(func(k []byte, v *fastjson.Value) {
-			str, ok := edgeStringOf(v)
+			str, ok := stringOf(v)
 			if !ok {
 				return
 			}

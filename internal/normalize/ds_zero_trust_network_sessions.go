@@ -91,16 +91,16 @@ func deriveZeroTrustNetworkSessions(s *Schema) DeriveFunc {
 	tlsVersion := s.Field("ClientTLSVersion")
 	tlsProto, tlsVer := s.Slot("tls.version_protocol"), s.Slot("tls.version")
 	return func(r *Rec) {
-		gwCopySlot(r, ts, tsCustom)
+		r.CopySlot(tsCustom, ts)
 		if r.IsSet(startSlot) && r.IsSet(endSlot) {
 			a, ok1 := parseTimeValue(r.Value(start))
 			b, ok2 := parseTimeValue(r.Value(end))
 			if ok1 && ok2 {
-				r.SetInt(duration, gwFloorMillis(b)-gwFloorMillis(a))
+				r.SetInt(duration, floorMillis(b)-floorMillis(a))
 			}
 		}
 		if v, ok := r.String(tlsVersion); ok && v != "none" && v != "unknown" {
-			if p, ver, ok := gwSplitTLSVersion(v); ok {
+			if p, ver, ok := splitTLSVersion(v); ok {
 				r.SetLower(tlsProto, p)
 				r.SetString(tlsVer, ver)
 			}

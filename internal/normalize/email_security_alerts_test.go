@@ -8,14 +8,12 @@ import (
 	"time"
 )
 
-func FuzzNormalizeEmailSecurityAlerts(f *testing.F) { fuzzDataset(f, "email_security_alerts") }
+var mailDomains = []string{"example.com", "example.net", "mail.example.org", "corp.example"}
 
-var edgeMailDomains = []string{"example.com", "example.net", "mail.example.org", "corp.example"}
-
-func edgeMailbox(rng *rand.Rand) (addr, name string) {
-	first := edgePick(rng, "alice", "bob", "carol", "dave", "erin", "frank", "grace")
-	last := edgePick(rng, "martin", "nguyen", "smith", "garcia", "kowalski")
-	return fmt.Sprintf("%s.%s@%s", first, last, edgePick(rng, edgeMailDomains...)),
+func randMailbox(rng *rand.Rand) (addr, name string) {
+	first := pick(rng, "alice", "bob", "carol", "dave", "erin", "frank", "grace")
+	last := pick(rng, "martin", "nguyen", "smith", "garcia", "kowalski")
+	return fmt.Sprintf("%s.%s@%s", first, last, pick(rng, mailDomains...)),
 		strings.ToUpper(first[:1]) + first[1:] + " " + strings.ToUpper(last[:1]) + last[1:]
 }
 
@@ -23,24 +21,24 @@ func edgeMailbox(rng *rand.Rand) (addr, name string) {
 // timestamps, 0-2 attachments, a few links).
 func makeEmailSecurityAlert(rng *rand.Rand, i int) string {
 	t := time.Date(2024, 8, 28, 15, 0, 0, 0, time.UTC).Add(time.Duration(i) * 1700 * time.Millisecond)
-	from, fromName := edgeMailbox(rng)
-	to, toName := edgeMailbox(rng)
-	cc, ccName := edgeMailbox(rng)
+	from, fromName := randMailbox(rng)
+	to, toName := randMailbox(rng)
+	cc, ccName := randMailbox(rng)
 	var atts []string
 	for j := rng.IntN(3); j > 0; j-- {
 		atts = append(atts, fmt.Sprintf(`{"Md5":"%016x%016x","Sha1":"%016x%016x%08x","Sha256":"%016x%016x%016x%016x",`+
 			`"Ssdeep":"384:%xQ8tPlH25e85Q2Oi:uN9M553Oi","Name":"%s","ContentTypeProvided":"%s","ContentTypeComputed":"%s","Encrypted":%t,"Decrypted":%t}`,
 			rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint32(), rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64(),
-			rng.Uint32(), edgePick(rng, "invoice.pdf", "statement.xlsx", "photo.jpg", "payload.zip"),
-			edgePick(rng, "application/pdf", "image/jpeg", "application/zip"), edgePick(rng, "application/pdf", "application/x-msdownload", "application/zip"),
+			rng.Uint32(), pick(rng, "invoice.pdf", "statement.xlsx", "photo.jpg", "payload.zip"),
+			pick(rng, "application/pdf", "image/jpeg", "application/zip"), pick(rng, "application/pdf", "application/x-msdownload", "application/zip"),
 			rng.IntN(4) == 0, rng.IntN(2) == 0))
 	}
 	var links []string
 	for j := rng.IntN(4); j > 0; j-- {
-		links = append(links, fmt.Sprintf(`"https://%s/%s?id=%d"`, edgePick(rng, "login.example-secure.net", "docs.example.com", "bit.example", "cdn.example.org"),
-			edgePick(rng, "signin", "share/doc", "track", "u/verify"), rng.IntN(100000)))
+		links = append(links, fmt.Sprintf(`"https://%s/%s?id=%d"`, pick(rng, "login.example-secure.net", "docs.example.com", "bit.example", "cdn.example.org"),
+			pick(rng, "signin", "share/doc", "track", "u/verify"), rng.IntN(100000)))
 	}
-	disp := edgePick(rng, "unset", "unset", "malicious", "suspicious", "spoof", "spam", "bulk")
+	disp := pick(rng, "unset", "unset", "malicious", "suspicious", "spoof", "spam", "bulk")
 	reasons, cats := `[]`, `[]`
 	if disp != "unset" {
 		reasons = `["Sender domain registered recently","Link to credential harvester"]`
@@ -53,13 +51,13 @@ func makeEmailSecurityAlert(rng *rand.Rand, i int) string {
 		`"SMTPEnvelopeFrom":"bounce-%d@%s","SMTPEnvelopeTo":["%s"],"SMTPHeloServerIP":"%s","SMTPHeloServerIPAsName":"EXAMPLE-NET",`+
 		`"SMTPHeloServerIPAsNumber":"%d","SMTPHeloServerIPGeo":"%s","SMTPHeloServerName":"mta%d.%s","SPFResult":"%s",`+
 		`"Subject":"%s","ThreatCategories":%s,"Timestamp":"%s","To":["%s"],"ToName":["%s"]}`,
-		edgeAlnum(rng, 15), t.Format("2006-01-02T15:04:05"), reasons, strings.Join(atts, ","), cc, ccName,
-		edgePick(rng, "pass", "fail", "none"), edgePick(rng, "none", "quarantine", "reject"), edgePick(rng, "pass", "fail"),
-		disp, from, fromName, strings.Join(links, ","), edgePick(rng, "direct", "api", "bcc", "journal"),
-		rng.Uint64(), edgePick(rng, edgeMailDomains...), edgePick(rng, "external", "internal"), from, from, fromName,
-		rng.IntN(1e6), edgePick(rng, edgeMailDomains...), to, ip, 64496+rng.IntN(1000),
-		edgePick(rng, "US/CA/San Jose", "DE/HE/Frankfurt", "GB/ENG/London"), rng.IntN(9), edgePick(rng, edgeMailDomains...),
-		edgePick(rng, "pass", "softfail", "neutral"), edgePick(rng, "Invoice overdue", "Your mailbox is full", "Quarterly report", "Re: lunch"),
+		randAlnum(rng, 15), t.Format("2006-01-02T15:04:05"), reasons, strings.Join(atts, ","), cc, ccName,
+		pick(rng, "pass", "fail", "none"), pick(rng, "none", "quarantine", "reject"), pick(rng, "pass", "fail"),
+		disp, from, fromName, strings.Join(links, ","), pick(rng, "direct", "api", "bcc", "journal"),
+		rng.Uint64(), pick(rng, mailDomains...), pick(rng, "external", "internal"), from, from, fromName,
+		rng.IntN(1e6), pick(rng, mailDomains...), to, ip, 64496+rng.IntN(1000),
+		pick(rng, "US/CA/San Jose", "DE/HE/Frankfurt", "GB/ENG/London"), rng.IntN(9), pick(rng, mailDomains...),
+		pick(rng, "pass", "softfail", "neutral"), pick(rng, "Invoice overdue", "Your mailbox is full", "Quarterly report", "Re: lunch"),
 		cats, t.Format(time.RFC3339), to, toName)
 }
 

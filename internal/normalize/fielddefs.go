@@ -58,7 +58,7 @@ func fieldDefs(ds *Dataset) (defs []FieldDef, untyped []string) {
 		if f.Custom != "" {
 			typ := f.Mapping
 			if typ == "" {
-				typ = f.Type.String()
+				typ = f.Type.mapping()
 			}
 			add(s.ns+"."+f.Custom, typ, f.Src)
 		}
@@ -68,7 +68,7 @@ func fieldDefs(ds *Dataset) (defs []FieldDef, untyped []string) {
 			}
 			typ, ok := ecsTypes[p]
 			if !ok {
-				typ = f.Type.String()
+				typ = f.Type.mapping()
 			}
 			add(p, typ, f.Src)
 		}

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,9 +50,7 @@ func TestFieldDefsComplete(t *testing.T) {
 
 // untypedFindings are derived fields known to lack a declaration (open
 // findings, logged; remove an entry when the Dataset declares the field).
-var untypedFindings = map[string]string{
-	"audit_logs cloudflare_logpush.audit.action.result": "ds_audit_logs.go: Declare {Path: \"cloudflare_logpush.audit.action.result\", Type: \"keyword\"} (written by deriveAuditLogs)",
-}
+var untypedFindings = map[string]string{}
 
 func TestFieldDefsAPIDatasets(t *testing.T) {
 	want := map[string]map[string][2]string{ // dataset -> path -> {type, source}
@@ -112,6 +111,7 @@ func TestFieldDefsECSConversions(t *testing.T) {
 		Bool:      {"boolean"},
 		IP:        {"ip"},
 		Timestamp: {"date", "date_nanos"},
+		String:    {"keyword", "constant_keyword", "wildcard", "match_only_text", "text"},
 	}
 	for _, ds := range registry().datasets {
 		for _, f := range ds.Fields {
@@ -136,42 +136,6 @@ func TestFieldDefsECSConversions(t *testing.T) {
 // and Elastic's fields/*.yml, keyed "<package>.<stream> <path>".
 var elasticTypeExceptions = map[string]string{
 	"cloudflare.logpull cloudflare.edge.response.compression_ratio": "Elastic maps a ratio such as 2.64 as long (truncated); flarehose keeps the double",
-
-	// Open findings in the mapping tables of http_requests, firewall_events
-	// and audit_logs (FieldDefs keyword where Elastic's fields.yml says
-	// otherwise): listed so that the test guards against new ones; remove
-	// an entry when its row gets the Mapping / Type.
-	"cloudflare_logpush.audit cloudflare_logpush.audit.interface":                                "open finding (ds_audit_logs.go, Interface): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.audit cloudflare_logpush.audit.metadata":                                 "open finding (ds_audit_logs.go, Metadata): Elastic flattened; fix with Mapping: \"flattened\"",
-	"cloudflare_logpush.audit cloudflare_logpush.audit.new_value":                                "open finding (ds_audit_logs.go, NewValue): Elastic flattened; fix with Mapping: \"flattened\"",
-	"cloudflare_logpush.audit cloudflare_logpush.audit.old_value":                                "open finding (ds_audit_logs.go, OldValue): Elastic flattened; fix with Mapping: \"flattened\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.bot.detection_ids":          "open finding (ds_http_requests.go, BotDetectionIDs): Elastic long; fix with Type: Long (changes the output)",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.bot.score.src":              "open finding (ds_http_requests.go, BotScoreSrc): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.bot.tag":                    "open finding (ds_http_requests.go, BotTags): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.cache.tiered_fill":          "open finding (ds_http_requests.go, CacheTieredFill): Elastic boolean; fix with Type: Bool (changes the output)",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.client.request.method":      "open finding (ds_http_requests.go, ClientRequestMethod): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.client.request.path":        "open finding (ds_http_requests.go, ClientRequestPath): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.client.request.referer":     "open finding (ds_http_requests.go, ClientRequestReferer): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.client.request.scheme":      "open finding (ds_http_requests.go, ClientRequestScheme): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.client.request.uri":         "open finding (ds_http_requests.go, ClientRequestURI): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.client.request.user.agent":  "open finding (ds_http_requests.go, ClientRequestUserAgent): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.client.ssl.cipher":          "open finding (ds_http_requests.go, ClientSSLCipher): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.client.xrequested_with":     "open finding (ds_http_requests.go, ClientXRequestedWith): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.cookies":                    "open finding (ds_http_requests.go, Cookies): Elastic flattened; fix with Mapping: \"flattened\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.edge.cf_connecting_o2o":     "open finding (ds_http_requests.go, EdgeCFConnectingO2O): Elastic boolean; fix with Type: Bool (changes the output)",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.edge.pathing.op":            "open finding (ds_http_requests.go, EdgePathingOp): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.edge.pathing.src":           "open finding (ds_http_requests.go, EdgePathingSrc): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.edge.pathing.status":        "open finding (ds_http_requests.go, EdgePathingStatus): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.edge.response.content_type": "open finding (ds_http_requests.go, EdgeResponseContentType): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.ja4_signals":                "open finding (ds_http_requests.go, JA4Signals): Elastic flattened; fix with Mapping: \"flattened\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.origin.ssl_protocol":        "open finding (ds_http_requests.go, OriginSSLProtocol): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.security_level":             "open finding (ds_http_requests.go, SecurityLevel): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.waf.action":                 "open finding (ds_http_requests.go, SecurityAction): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.waf.flag":                   "open finding (ds_http_requests.go, WAFFlags): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.waf.matched_var":            "open finding (ds_http_requests.go, WAFMatchedVar): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.waf.rule.message":           "open finding (ds_http_requests.go, SecurityRuleDescription): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.worker.status":              "open finding (ds_http_requests.go, WorkerStatus): Elastic text; fix with Mapping: \"text\"",
-	"cloudflare_logpush.http_request cloudflare_logpush.http_request.worker.subrequest.value":    "open finding (ds_http_requests.go, WorkerSubrequest): Elastic boolean; fix with Type: Bool (changes the output)",
 }
 
 // staleFieldsYML are data streams whose only reachable fields.yml predates
@@ -317,4 +281,77 @@ func readFieldsYML(t *testing.T, file string, out map[string]string) {
 		}
 	}
 	walk("", entries)
+}
+
+// TestTypesMatchCatalog: each field's Type agrees with its type in
+// Cloudflare's reference (../shared/cloudflare/datasets.json): int → long
+// (a string where Elastic converts ids to strings, a date for unix times),
+// bool → boolean, float → double, timestamp → date, string → keyword, ip
+// or date, objects and arrays → kept as they are (arrays of ints and
+// strings may be converted element by element). Rows that only feed a
+// Derive function are not checked.
+func TestTypesMatchCatalog(t *testing.T) {
+	var cat struct {
+		Datasets map[string]map[string]struct {
+			Fields []struct{ Name, Type string } `json:"fields"`
+		} `json:"datasets"`
+	}
+	b, err := os.ReadFile(sharedPath(t, "cloudflare", "datasets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &cat); err != nil {
+		t.Fatal(err)
+	}
+	for _, ds := range registry().datasets {
+		if ds.Catalog == "-" {
+			continue
+		}
+		s := schemaOf(ds)
+		for scope, sets := range cat.Datasets {
+			for _, f := range sets[catalogName(ds)].Fields {
+				i, ok := s.bySrc[f.Name]
+				if !ok {
+					t.Errorf("%s (%s): no row for %s", ds.Name, scope, f.Name)
+					continue
+				}
+				row := &s.fields[i]
+				if row.Custom == "" && row.ECS == "" && row.Copy == "" {
+					continue // read by the Derive function
+				}
+				got := row.Type
+				switch f.Type {
+				case "int":
+					ok = got == Long || got == String || (got == Timestamp && (strings.Contains(f.Name, "Timestamp") || strings.Contains(f.Name, "Nanos")))
+				case "bool":
+					ok = got == Bool
+				case "float":
+					ok = got == Double
+				case "timestamp":
+					ok = got == Timestamp
+				case "string":
+					ok = got == Keyword || got == IP || got == Timestamp
+				case "array[int]":
+					ok = got == Keyword || got == Long || got == String
+				case "array[string]":
+					ok = got == Keyword || got == IP
+				default: // object, other arrays
+					ok = got == Keyword
+				}
+				if why, listed := catalogTypeExceptions[ds.Name+" "+f.Name]; !ok && listed {
+					t.Logf("listed: %s %s is %s in Cloudflare's reference, %s in the table (%s)", ds.Name, f.Name, f.Type, got, why)
+					continue
+				}
+				if !ok {
+					t.Errorf("%s (%s): %s is %s in Cloudflare's reference, %s in the table", ds.Name, scope, f.Name, f.Type, got)
+				}
+			}
+		}
+	}
+}
+
+// catalogTypeExceptions are accepted differences with Cloudflare's
+// reference, keyed "<dataset> <field>".
+var catalogTypeExceptions = map[string]string{
+	"network_analytics_logs IPv4Options": "Elastic converts it to long (fields.yml: long); a list such as \"1,5\" is a conversion error",
 }

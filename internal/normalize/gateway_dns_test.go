@@ -7,19 +7,17 @@ import (
 	"time"
 )
 
-func FuzzNormalizeGatewayDNS(f *testing.F) { fuzzDataset(f, "gateway_dns") }
-
-var gwQueryNames = []string{"api.github.com", "www.google.com", "login.microsoftonline.com", "slack.com", "cdn.jsdelivr.net",
+var gatewayDNSQueryNames = []string{"api.github.com", "www.google.com", "login.microsoftonline.com", "slack.com", "cdn.jsdelivr.net",
 	"updates.example.org", "mail.example.com", "telemetry.vendor.example", "s3.amazonaws.com", "fonts.gstatic.com"}
 
 // makeGatewayDNS returns a Gateway DNS record (the usual field set of a
 // Logpush job, timestamps in unixnano).
 func makeGatewayDNS(rng *rand.Rand, i int) string {
 	t := time.Date(2024, 6, 10, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * 13 * time.Millisecond)
-	q := gwQueryNames[rng.IntN(len(gwQueryNames))]
-	rcode := gwPick(rng, 0, 0, 0, 0, 3, 2)
-	decision := gwPick(rng, "allowedOnNoPolicyMatch", "allowedByQueryName", "blockedByCategory", "overrideForSafeSearch")
-	resolved := fmt.Sprintf(`["%s","%s"]`, gwIPv4(rng), gwIPv4(rng))
+	q := gatewayDNSQueryNames[rng.IntN(len(gatewayDNSQueryNames))]
+	rcode := pick(rng, 0, 0, 0, 0, 3, 2)
+	decision := pick(rng, "allowedOnNoPolicyMatch", "allowedByQueryName", "blockedByCategory", "overrideForSafeSearch")
+	resolved := fmt.Sprintf(`["%s","%s"]`, randIPv4(rng), randIPv4(rng))
 	if rcode != 0 {
 		resolved = "[]"
 	}
@@ -29,20 +27,20 @@ func makeGatewayDNS(rng *rand.Rand, i int) string {
 		`"Protocol":"%s","QueryCategoryIDs":[26,%d],"QueryCategoryNames":["Technology","Business"],"QueryID":"%016x","QueryName":"%s",`+
 		`"QueryNameReversed":"%s","QuerySize":%d,"QueryType":1,"QueryTypeName":"A","RCode":%d,"RData":[{"type":"1","data":"A2FwaQZnaXRodWIDY29tAAABAAEAAAA8AAQUG8cC"}],`+
 		`"ResolvedIPs":%s,"ResolverDecision":"%s","ResponseTimeMs":%d,"SrcIP":"%s","SrcPort":%d,"TimeZone":"","TimeZoneInferredMethod":"noScheduleConfigured","UserID":"%s"}`,
-		gwPick(rng, 0, 0, 1218, 614), gwPick(rng, "FRA", "IAD", "SJC", "LHR"), 1+rng.IntN(300), t.UnixNano(),
-		gwUUID(rng), rng.IntN(500), 1+rng.IntN(2), gwPick(rng, 53, 443, 853), rng.IntN(500), rng.IntN(3) == 0,
-		rng.IntN(9), gwUUID(rng), gwPick(rng, "", "b7a0c3e1"), gwPick(rng, "", "Block security threats"),
-		gwPick(rng, "udp", "https", "tls", "tcp"), 100+rng.IntN(80), rng.Uint64(), q,
-		"reversed."+q, 40+rng.IntN(40), rcode, resolved, decision, rng.IntN(80), gwIPv4(rng), 1024+rng.IntN(60000), gwUUID(rng))
+		pick(rng, 0, 0, 1218, 614), pick(rng, "FRA", "IAD", "SJC", "LHR"), 1+rng.IntN(300), t.UnixNano(),
+		randUUID(rng), rng.IntN(500), 1+rng.IntN(2), pick(rng, 53, 443, 853), rng.IntN(500), rng.IntN(3) == 0,
+		rng.IntN(9), randUUID(rng), pick(rng, "", "b7a0c3e1"), pick(rng, "", "Block security threats"),
+		pick(rng, "udp", "https", "tls", "tcp"), 100+rng.IntN(80), rng.Uint64(), q,
+		"reversed."+q, 40+rng.IntN(40), rcode, resolved, decision, rng.IntN(80), randIPv4(rng), 1024+rng.IntN(60000), randUUID(rng))
 }
 
 func TestGatewayDNSFields(t *testing.T) {
 	// String conversions, RCode, Policy / PolicyName, related lists.
-	doc := gwNormalize(t, Options{KeepDuplicateFields: true}, "gateway_dns",
+	doc := normalizeFlat(t, Options{KeepDuplicateFields: true}, "gateway_dns",
 		`{"Datetime":"1718023500","ApplicationID":7,"MatchedCategoryIDs":[7,163],"EDEErrors":[],"RCode":3,"PolicyName":"New","Policy":"Old",`+
 			`"ResolvedIPs":["10.1.2.3","10.1.2.4"],"InitialResolvedIPs":["10.1.2.3"],"AuthoritativeNameServerIPs":["192.0.2.53"],"CNAMEs":["a.example.org"],`+
 			`"QueryName":"x.example.org","SrcIP":"198.51.100.1","DstIP":"172.64.36.1","DeviceID":"d1","IsResponseCached":"true"}`)
-	gwExpect(t, doc, map[string]any{
+	expectFields(t, doc, map[string]any{
 		"@timestamp": "2024-06-10T12:45:00.000Z",
 		"cloudflare_logpush.gateway_dns.application_id":           "7",
 		"cloudflare_logpush.gateway_dns.matched.category.ids":     []any{"7", "163"},
@@ -60,8 +58,8 @@ func TestGatewayDNSFields(t *testing.T) {
 	// Duplicates dropped by default; Policy alone becomes policy.name; a
 	// string RCode is converted but gives no outcome; the same name twice
 	// stays a string.
-	doc = gwNormalize(t, Options{}, "gateway_dns", `{"RCode":"0","Policy":"Old","QueryName":"x.example.org","TimeZone":"UTC"}`)
-	gwExpect(t, doc, map[string]any{
+	doc = normalizeFlat(t, Options{}, "gateway_dns", `{"RCode":"0","Policy":"Old","QueryName":"x.example.org","TimeZone":"UTC"}`)
+	expectFields(t, doc, map[string]any{
 		"cloudflare_logpush.gateway_dns.policy.name":   "Old",
 		"cloudflare_logpush.gateway_dns.response_code": nil,
 		"cloudflare_logpush.gateway_dns.question.name": nil,
@@ -71,8 +69,8 @@ func TestGatewayDNSFields(t *testing.T) {
 		"event.timezone":                               "UTC",
 		"event.outcome":                                nil,
 	})
-	doc = gwNormalize(t, Options{}, "gateway_dns", `{"PolicyName":"Same","Policy":"Same","RCode":0}`)
-	gwExpect(t, doc, map[string]any{"cloudflare_logpush.gateway_dns.policy.name": "Same", "event.outcome": "success"})
-	doc = gwNormalize(t, Options{}, "gateway_dns", `{"PolicyName":"","Policy":"Old"}`)
-	gwExpect(t, doc, map[string]any{"cloudflare_logpush.gateway_dns.policy.name": []any{"Old"}})
+	doc = normalizeFlat(t, Options{}, "gateway_dns", `{"PolicyName":"Same","Policy":"Same","RCode":0}`)
+	expectFields(t, doc, map[string]any{"cloudflare_logpush.gateway_dns.policy.name": "Same", "event.outcome": "success"})
+	doc = normalizeFlat(t, Options{}, "gateway_dns", `{"PolicyName":"","Policy":"Old"}`)
+	expectFields(t, doc, map[string]any{"cloudflare_logpush.gateway_dns.policy.name": []any{"Old"}})
 }

@@ -7,8 +7,6 @@ import (
 	"time"
 )
 
-func FuzzNormalizeGatewayNetwork(f *testing.F) { fuzzDataset(f, "gateway_network") }
-
 // makeGatewayNetwork returns a Gateway Network record.
 func makeGatewayNetwork(rng *rand.Rand, i int) string {
 	t := time.Date(2024, 6, 10, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * 11 * time.Millisecond)
@@ -17,16 +15,16 @@ func makeGatewayNetwork(rng *rand.Rand, i int) string {
 		`"DeviceID":"%s","DeviceName":"laptop-%03d","Email":"user%d@example.org","OverrideIP":"","OverridePort":0,"PolicyID":"","PolicyName":"","ProxyEndpoint":"",`+
 		`"SNI":"%s","SessionID":"%016x%016x","SourceIP":"%s","SourceIPContinentCode":"EU","SourceIPCountryCode":"DE","SourceInternalIP":"100.96.%d.%d",`+
 		`"SourcePort":%d,"Transport":"%s","TransportProtocol":"%s","UserID":"%s","VirtualNetworkID":"%s","VirtualNetworkName":"default"}`,
-		gwPick(rng, "allowedOnNoRuleMatch", "allowedOnNoRuleMatch", "block", "override"), t.UnixNano(), gwIPv4(rng), gwPick(rng, 443, 443, 80, 22, 3389),
-		gwPick(rng, "TLS", "HTTP", "SSH", ""), gwUUID(rng), rng.IntN(500), rng.IntN(500), gwPick(rng, "github.com", "", "slack.com"),
-		rng.Uint64(), rng.Uint64(), gwIPv4(rng), rng.IntN(256), 1+rng.IntN(254), 1024+rng.IntN(60000), gwPick(rng, "tcp", "udp", "quic"),
-		gwPick(rng, "tcp", "udp", "quic"), gwUUID(rng), gwUUID(rng))
+		pick(rng, "allowedOnNoRuleMatch", "allowedOnNoRuleMatch", "block", "override"), t.UnixNano(), randIPv4(rng), pick(rng, 443, 443, 80, 22, 3389),
+		pick(rng, "TLS", "HTTP", "SSH", ""), randUUID(rng), rng.IntN(500), rng.IntN(500), pick(rng, "github.com", "", "slack.com"),
+		rng.Uint64(), rng.Uint64(), randIPv4(rng), rng.IntN(256), 1+rng.IntN(254), 1024+rng.IntN(60000), pick(rng, "tcp", "udp", "quic"),
+		pick(rng, "tcp", "udp", "quic"), randUUID(rng), randUUID(rng))
 }
 
 func TestGatewayNetworkFields(t *testing.T) {
-	doc := gwNormalize(t, Options{}, "gateway_network",
+	doc := normalizeFlat(t, Options{}, "gateway_network",
 		`{"SNI":"github.com","SessionID":"s1","TransportProtocol":"udp","Transport":"tcp","OverrideIP":"192.0.2.1","DeviceID":"d","SourceInternalIP":"100.96.0.1"}`)
-	gwExpect(t, doc, map[string]any{
+	expectFields(t, doc, map[string]any{
 		"tls.client.server_name":                 "github.com",
 		"destination.domain":                     "github.com",
 		"event.id":                               "s1",
@@ -37,6 +35,6 @@ func TestGatewayNetworkFields(t *testing.T) {
 		"cloudflare_logpush.gateway_network.sni": nil,
 		"cloudflare_logpush.gateway_network.transport": nil,
 	})
-	doc = gwNormalize(t, Options{KeepDuplicateFields: true}, "gateway_network", `{"Transport":"tcp"}`)
-	gwExpect(t, doc, map[string]any{"network.transport": "tcp", "cloudflare_logpush.gateway_network.transport": "tcp"})
+	doc = normalizeFlat(t, Options{KeepDuplicateFields: true}, "gateway_network", `{"Transport":"tcp"}`)
+	expectFields(t, doc, map[string]any{"network.transport": "tcp", "cloudflare_logpush.gateway_network.transport": "tcp"})
 }

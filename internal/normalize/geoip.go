@@ -23,8 +23,13 @@ func GeoIP(prefix string) Enricher { return geoEnricher{prefix: prefix} }
 
 type geoEnricher struct{ prefix string }
 
-func (g geoEnricher) bind(s *Schema) enrichFunc {
-	p := g.prefix
+func (g geoEnricher) bind(s *Schema) enrichFunc { return bindGeo(s, g.prefix, true) }
+
+// bindGeo registers the <prefix>.geo.* slots (and with withAS the
+// <prefix>.as.* ones) and returns the function writing them for an IP:
+// Elastic's geoip processor, and the ASN one with withAS.
+func bindGeo(s *Schema, prefix string, withAS bool) enrichFunc {
+	p := prefix
 	city := s.Slot(p + ".geo.city_name")
 	continent := s.Slot(p + ".geo.continent_name")
 	countryISO := s.Slot(p + ".geo.country_iso_code")
@@ -32,8 +37,11 @@ func (g geoEnricher) bind(s *Schema) enrichFunc {
 	location := s.Slot(p + ".geo.location")
 	regionISO := s.Slot(p + ".geo.region_iso_code")
 	region := s.Slot(p + ".geo.region_name")
-	asn := s.Slot(p + ".as.number")
-	asOrg := s.Slot(p + ".as.organization.name")
+	asn, asOrg := NoSlot, NoSlot
+	if withAS {
+		asn = s.Slot(p + ".as.number")
+		asOrg = s.Slot(p + ".as.organization.name")
+	}
 	return func(r *Rec, ip string) {
 		info := r.n.env.geo(ip)
 		if info == nil {
@@ -53,6 +61,9 @@ func (g geoEnricher) bind(s *Schema) enrichFunc {
 			b, _ = ecsjson.AppendFloat(b, info.lon)
 			b = append(b, '}')
 			r.commit(location, b)
+		}
+		if !withAS {
+			return
 		}
 		if info.asn != 0 {
 			r.SetInt(asn, int64(info.asn))

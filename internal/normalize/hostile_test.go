@@ -1,11 +1,8 @@
 package normalize
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -124,64 +121,4 @@ func TestSloppyStringsGiveValidJSON(t *testing.T) {
 		}
 		checkDoc(t, doc)
 	}
-}
-
-// FuzzNormalize* feed arbitrary records to each dataset: Normalize must
-// not panic, must return valid JSON (without duplicate keys) whenever it
-// returns no error, and must leave dst untouched otherwise. Every mutated
-// user agent is a user agent cache miss (a full regex pass, milliseconds),
-// so keep minimization short:
-//
-//	go test ./internal/normalize -run - -fuzz FuzzNormalizeHTTPRequests -fuzztime 15s -fuzzminimizetime 1s
-func FuzzNormalizeHTTPRequests(f *testing.F)   { fuzzDataset(f, "http_requests") }
-func FuzzNormalizeFirewallEvents(f *testing.F) { fuzzDataset(f, "firewall_events") }
-func FuzzNormalizeAuditLogs(f *testing.F)      { fuzzDataset(f, "audit_logs") }
-
-func fuzzDataset(f *testing.F, ds string) {
-	if in, err := os.ReadFile(filepath.Join("testdata", ds, "input.ndjson")); err == nil {
-		for _, l := range bytes.Split(in, []byte("\n")) {
-			f.Add(l)
-		}
-	}
-	for _, s := range []string{`{}`, `{"content":"tests"}`, `test`, `{"a":{"b":[1,{"c":""}]}}`, `{"RayID":NaN}`,
-		`{"EdgeStartTimestamp":"1653485126","Datetime":1653485126000,"When":"2022-05-25T13:25:26+02:00"}`,
-		"{\"ClientRequestURI\":\"//\xff\",\"ClientRequestHost\":\"[::1\"}", `{"Metadata":{"N/A":"N/A","x":["N/A",""]}}`} {
-		f.Add([]byte(s))
-	}
-	env, err := NewEnv(Options{PreserveOriginal: true})
-	if err != nil {
-		f.Fatal(err)
-	}
-	n := env.NewNormalizer()
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		dst := []byte("prefix")
-		out, meta, err := n.Normalize(ds, raw, dst)
-		if !bytes.HasPrefix(out, []byte("prefix")) {
-			t.Fatalf("dst prefix lost")
-		}
-		if err != nil {
-			var re *RecordError
-			if !errors.As(err, &re) || re.Reason == "" {
-				t.Fatalf("error %v is not a *RecordError", err)
-			}
-			if len(out) != len("prefix") {
-				t.Fatalf("output on error")
-			}
-			return
-		}
-		if meta.Drop {
-			if len(out) != len("prefix") {
-				t.Fatalf("output for a dropped record")
-			}
-			return
-		}
-		doc := out[len("prefix"):]
-		if !json.Valid(doc) {
-			t.Fatalf("invalid JSON for %q:\n%s", raw, doc)
-		}
-		checkDoc(t, doc)
-		if len(meta.ID) != 32 {
-			t.Fatalf("bad id %q", meta.ID)
-		}
-	})
 }

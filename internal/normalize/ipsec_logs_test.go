@@ -7,9 +7,7 @@ import (
 	"time"
 )
 
-func FuzzNormalizeIPsecLogs(f *testing.F) { fuzzDataset(f, "ipsec_logs") }
-
-var nwIPsecMessages = []struct{ level, msg string }{
+var ipsecMessages = []struct{ level, msg string }{
 	{"info", "IKE_SA_INIT request received"},
 	{"info", "CHILD_SA established with SPIs c1a2b3c4_i d5e6f708_o"},
 	{"info", "rekeying CHILD_SA"},
@@ -21,16 +19,16 @@ var nwIPsecMessages = []struct{ level, msg string }{
 // makeIPsecLog returns an IPsec tunnel log record (every field, unixnano).
 func makeIPsecLog(rng *rand.Rand, i int) string {
 	t := time.Date(2024, 4, 17, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * 250 * time.Millisecond)
-	m := nwIPsecMessages[rng.IntN(len(nwIPsecMessages))]
-	port := nwPick(rng, 500, 4500)
+	m := ipsecMessages[rng.IntN(len(ipsecMessages))]
+	port := pick(rng, 500, 4500)
 	return fmt.Sprintf(`{"Level":"%s","LocalIP":"162.159.66.%d","LocalPort":%d,"Message":"%s","RemoteIP":"%s","RemotePort":%d,"Timestamp":%d}`,
-		m.level, 1+rng.IntN(254), port, m.msg, nwIPv4(rng), port, t.UnixNano())
+		m.level, 1+rng.IntN(254), port, m.msg, randIPv4(rng), port, t.UnixNano())
 }
 
 func TestIPsecLogsFields(t *testing.T) {
-	doc := nwNormalize(t, Options{}, "ipsec",
+	doc := normalizeFlat(t, Options{}, "ipsec",
 		`{"Level":"error","LocalIP":"162.159.66.164","LocalPort":500,"Message":"no proposal","RemoteIP":"203.0.113.45","RemotePort":"500","Timestamp":"2024-04-17T12:00:00Z"}`)
-	nwExpect(t, doc, map[string]any{
+	expectFields(t, doc, map[string]any{
 		"@timestamp":                        "2024-04-17T12:00:00.000Z",
 		"log.level":                         "error",
 		"message":                           "no proposal",
@@ -44,6 +42,6 @@ func TestIPsecLogsFields(t *testing.T) {
 		"cloudflare_logpush.ipsec.local.ip": nil, // duplicates of the ECS fields
 		"cloudflare_logpush.ipsec.message":  nil,
 	})
-	doc = nwNormalize(t, Options{KeepDuplicateFields: true}, "ipsec_logs", `{"LocalIP":"162.159.66.164","Message":"m"}`)
-	nwExpect(t, doc, map[string]any{"cloudflare_logpush.ipsec.local.ip": "162.159.66.164", "cloudflare_logpush.ipsec.message": "m"})
+	doc = normalizeFlat(t, Options{KeepDuplicateFields: true}, "ipsec_logs", `{"LocalIP":"162.159.66.164","Message":"m"}`)
+	expectFields(t, doc, map[string]any{"cloudflare_logpush.ipsec.local.ip": "162.159.66.164", "cloudflare_logpush.ipsec.message": "m"})
 }

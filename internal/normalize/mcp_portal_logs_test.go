@@ -7,16 +7,14 @@ import (
 	"time"
 )
 
-func FuzzNormalizeMCPPortalLogs(f *testing.F) { fuzzDataset(f, "mcp_portal_logs") }
-
 // makeMCPPortalLog returns an MCP portal request record.
 func makeMCPPortalLog(rng *rand.Rand, i int) string {
 	t := time.Date(2024, 6, 10, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * 29 * time.Millisecond)
-	method := gwPick(rng, "tools/call", "tools/call", "tools/list", "resources/read", "prompts/get")
+	method := pick(rng, "tools/call", "tools/call", "tools/list", "resources/read", "prompts/get")
 	tool, prompt, resource := "", "", ""
 	switch method {
 	case "tools/call":
-		tool = gwPick(rng, "search_issues", "create_pull_request", "query_database")
+		tool = pick(rng, "search_issues", "create_pull_request", "query_database")
 	case "prompts/get":
 		prompt = "summarize"
 	case "resources/read":
@@ -31,15 +29,15 @@ func makeMCPPortalLog(rng *rand.Rand, i int) string {
 		`"PortalAUD":"%016x%016x","PortalID":"portal-%d","PromptGetName":"%s","ResourceReadURI":"%s","ServerAUD":"%016x%016x",`+
 		`"ServerID":"%s","ServerResponseDurationMs":%d,"ServerURL":"https://%s.example.com/mcp","SessionID":"%s","Success":%t,`+
 		`"ToolCallName":"%s","UserEmail":"user%d@example.org","UserID":"%s"}`,
-		gwPick(rng, "us", "de", "fr", "gb"), gwIPv4(rng), gwPick(rng, "FRA", "IAD", "SJC"), t.UnixNano(), errMsg, method,
-		rng.Uint64(), rng.Uint64(), rng.IntN(5), prompt, resource, rng.Uint64(), rng.Uint64(), gwPick(rng, "github-mcp", "files-mcp", "db-mcp"),
-		rng.IntN(3000), gwPick(rng, "github-mcp", "files-mcp", "db-mcp"), gwUUID(rng), ok, tool, rng.IntN(500), gwUUID(rng))
+		pick(rng, "us", "de", "fr", "gb"), randIPv4(rng), pick(rng, "FRA", "IAD", "SJC"), t.UnixNano(), errMsg, method,
+		rng.Uint64(), rng.Uint64(), rng.IntN(5), prompt, resource, rng.Uint64(), rng.Uint64(), pick(rng, "github-mcp", "files-mcp", "db-mcp"),
+		rng.IntN(3000), pick(rng, "github-mcp", "files-mcp", "db-mcp"), randUUID(rng), ok, tool, rng.IntN(500), randUUID(rng))
 }
 
 func TestMCPPortalLogsFields(t *testing.T) {
-	doc := gwNormalize(t, Options{}, "mcp_portal_log",
+	doc := normalizeFlat(t, Options{}, "mcp_portal_log",
 		`{"Method":"tools/call","Success":false,"ServerResponseDurationMs":"182","ServerURL":"https://mcp.example.com:8443/v1/mcp","ClientIP":"198.51.100.1","ClientCountry":"de"}`)
-	gwExpect(t, doc, map[string]any{
+	expectFields(t, doc, map[string]any{
 		"event.action":                "tools/call",
 		"event.outcome":               "failure",
 		"event.duration":              "182000000",
@@ -53,6 +51,6 @@ func TestMCPPortalLogsFields(t *testing.T) {
 		"cloudflare_logpush.mcp_portal_log.server.response_duration_ms": "182",
 		"cloudflare_logpush.mcp_portal_log.client.ip":                   nil,
 	})
-	doc = gwNormalize(t, Options{}, "mcp_portal_logs", `{"Success":"true","ServerResponseDurationMs":-1}`)
-	gwExpect(t, doc, map[string]any{"event.outcome": "success", "event.duration": nil})
+	doc = normalizeFlat(t, Options{}, "mcp_portal_logs", `{"Success":"true","ServerResponseDurationMs":-1}`)
+	expectFields(t, doc, map[string]any{"event.outcome": "success", "event.duration": nil})
 }

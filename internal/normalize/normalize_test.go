@@ -5,88 +5,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-var goldenDatasets = []string{"http_requests", "firewall_events", "audit_logs"}
-
-var goldenVariants = []struct {
-	name string
-	opts Options
-}{
-	{"default", Options{}},
-	{"full", Options{PreserveOriginal: true, KeepDuplicateFields: true}},
-}
-
-// TestGolden normalizes testdata/<dataset>/input.ndjson and compares with
-// testdata/<dataset>/<variant>.golden: one line per input line, the
-// document, "# drop: reason" or "# error: message". -update rewrites them.
-func TestGolden(t *testing.T) {
-	for _, ds := range goldenDatasets {
-		for _, v := range goldenVariants {
-			t.Run(ds+"/"+v.name, func(t *testing.T) {
-				in, err := os.ReadFile(filepath.Join("testdata", ds, "input.ndjson"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				env := newTestEnv(t, v.opts)
-				n := env.NewNormalizer()
-				var got bytes.Buffer
-				for i, line := range bytes.Split(bytes.TrimRight(in, "\n"), []byte("\n")) {
-					doc, meta, err := n.Normalize(ds, line, nil)
-					switch {
-					case err != nil:
-						var re *RecordError
-						if !errors.As(err, &re) {
-							t.Fatalf("line %d: error %T is not a *RecordError", i+1, err)
-						}
-						fmt.Fprintf(&got, "# error: %v\n", err)
-					case meta.Drop:
-						fmt.Fprintf(&got, "# drop: %s\n", meta.DropReason)
-					default:
-						checkDoc(t, doc)
-						got.Write(doc)
-						got.WriteByte('\n')
-					}
-				}
-				path := filepath.Join("testdata", ds, v.name+".golden")
-				if *update {
-					if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test -run TestGolden -update)", err)
-				}
-				if !bytes.Equal(got.Bytes(), want) {
-					gl, wl := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
-					for i := 0; i < len(gl) || i < len(wl); i++ {
-						var g, w string
-						if i < len(gl) {
-							g = gl[i]
-						}
-						if i < len(wl) {
-							w = wl[i]
-						}
-						if g != w {
-							t.Fatalf("%s line %d differs:\n got: %s\nwant: %s\n(run go test -run TestGolden -update to accept)", path, i+1, g, w)
-						}
-					}
-				}
-			})
-		}
-	}
-}
 
 func newTestEnv(t testing.TB, opts Options) *Env {
 	t.Helper()
@@ -186,6 +112,31 @@ func normalizeOne(t testing.TB, env *Env, dataset, line string) (map[string]any,
 	}
 	checkDoc(t, doc)
 	return decode(t, doc), meta
+}
+
+// normalizeFlat normalizes one line with opts and returns the flat document.
+func normalizeFlat(t *testing.T, opts Options, dataset, line string) map[string]any {
+	t.Helper()
+	doc, _ := normalizeOne(t, newTestEnv(t, opts), dataset, line)
+	return doc
+}
+
+// expectFields checks fields of a flat document (fmt.Sprint comparison; nil
+// means absent).
+func expectFields(t *testing.T, doc map[string]any, want map[string]any) {
+	t.Helper()
+	for k, w := range want {
+		g, ok := doc[k]
+		if w == nil {
+			if ok {
+				t.Errorf("%s = %v, want absent", k, g)
+			}
+			continue
+		}
+		if !ok || fmt.Sprint(g) != fmt.Sprint(w) {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, w)
+		}
+	}
 }
 
 func TestNormalizeFields(t *testing.T) {
@@ -299,31 +250,50 @@ func TestKeepDuplicatesAndOriginal(t *testing.T) {
 	}
 }
 
-func TestConversionErrorKeepsRecord(t *testing.T) {
-	env := newTestEnv(t, Options{})
-	doc, meta := normalizeOne(t, env, "http_requests", `{"RayID":"r","EdgeResponseStatus":"abc","ClientIP":"999.1.1.1","EdgeStartTimestamp":"soon"}`)
-	if doc["event.kind"] != "pipeline_error" {
-		t.Errorf("event.kind = %v", doc["event.kind"])
-	}
-	msgs, _ := doc["error.message"].([]any)
-	if len(msgs) != 3 {
-		t.Errorf("error.message = %v, want 3 messages", doc["error.message"])
-	}
-	if doc["event.original"] == nil {
-		t.Error("event.original missing on a record with errors")
-	}
-	if doc["cloudflare_logpush.http_request.edge.response.status"] != "abc" ||
-		doc["cloudflare_logpush.http_request.client.ip"] != "999.1.1.1" ||
-		doc["cloudflare_logpush.http_request.edge.start_time"] != "soon" {
-		t.Errorf("raw values not kept: %v", doc)
-	}
-	for _, k := range []string{"http.response.status_code", "source.ip", "@timestamp"} {
-		if _, ok := doc[k]; ok {
-			t.Errorf("%s set from an invalid value", k)
+// TestConversionErrorOmitsField: a value that does not convert to its
+// field's type is not written anywhere (Elasticsearch would reject the
+// document, the store's typed column would get garbage), also not as a
+// duplicate custom field; the record is kept, with the raw record in
+// event.original and one error.message per field naming it and its value.
+// A later row for the same output (Datetime for @timestamp) still fills it.
+func TestConversionErrorOmitsField(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	line := `{"RayID":"r","EdgeResponseStatus":"abc","ClientIP":"999.1.1.1","EdgeStartTimestamp":"soon",` +
+		`"Datetime":"2024-04-17T12:00:00Z","BotScore":"` + long + `","FraudDetectionIDs":[1,{"x":2}],"CacheTieredFill":"maybe"}`
+	for _, opts := range []Options{{}, {KeepDuplicateFields: true}} {
+		env := newTestEnv(t, opts)
+		doc, meta := normalizeOne(t, env, "http_requests", line)
+		if doc["event.kind"] != "pipeline_error" || doc["event.original"] != line {
+			t.Errorf("event.kind %v, event.original %v", doc["event.kind"], doc["event.original"])
 		}
-	}
-	if meta.Time != 0 {
-		t.Errorf("meta.Time = %d", meta.Time)
+		var msgs []string
+		for _, m := range doc["error.message"].([]any) {
+			msgs = append(msgs, m.(string))
+		}
+		want := []string{
+			`EdgeStartTimestamp: cannot convert "soon" to date`,
+			`EdgeResponseStatus: cannot convert "abc" to long`,
+			`ClientIP: cannot convert "999.1.1.1" to ip`,
+			`BotScore: cannot convert "` + strings.Repeat("x", 64) + `..." to long`,
+			`CacheTieredFill: cannot convert "maybe" to boolean`,
+			`FraudDetectionIDs: cannot convert [1,{"x":2}] to long`,
+		}
+		slices.Sort(msgs)
+		slices.Sort(want)
+		if !slices.Equal(msgs, want) {
+			t.Errorf("error.message =\n\t%s\nwant\n\t%s", strings.Join(msgs, "\n\t"), strings.Join(want, "\n\t"))
+		}
+		for k := range doc {
+			for _, bad := range []string{"edge.response.status", "client.ip", "edge.start_time", "bot.score", "fraud.detection_ids", "cache.tiered_fill",
+				"http.response.status_code", "source.ip", "related.ip"} {
+				if strings.HasSuffix(k, bad) {
+					t.Errorf("%v: %s = %v written from an invalid value", opts, k, doc[k])
+				}
+			}
+		}
+		if doc["@timestamp"] != "2024-04-17T12:00:00.000Z" || meta.Time != 1713355200000000000 {
+			t.Errorf("@timestamp %v (meta %d): Datetime should fill it", doc["@timestamp"], meta.Time)
+		}
 	}
 }
 
@@ -530,43 +500,4 @@ func readLines(t testing.TB, path string) []string {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// TestEmitPaths: the fast emitter (precomputed prefixes) and the general
-// one (runtime comparison) write the same bytes.
-func TestEmitPaths(t *testing.T) {
-	env := newTestEnv(t, Options{PreserveOriginal: true})
-	n := env.NewNormalizer()
-	rng := newRand()
-	gens := map[string]func(int) string{
-		"http_requests":   func(i int) string { return makeHTTPRequest(rng, i) },
-		"firewall_events": func(i int) string { return makeFirewallEvent(rng, i) },
-		"audit_logs":      func(i int) string { return makeAuditLog(rng, i) },
-	}
-	compared := 0
-	for ds, gen := range gens {
-		for i := 0; i < 200; i++ {
-			line := gen(i)
-			if i%3 == 0 { // drop some fields so that sparse slot sets are covered
-				for _, f := range []string{`"ClientRequestHost":"www.example.com",`, `"ActorType":"user",`, `"Kind":"firewall",`, `"ZoneName":"example.com"`} {
-					line = strings.Replace(line, f, "", 1)
-				}
-				line = strings.Replace(line, `,}`, `}`, 1)
-			}
-			fast, _, err := n.Normalize(ds, []byte(line), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(n.rec.extras) > 0 {
-				continue
-			}
-			if slow := n.rec.emitMerged(nil); !bytes.Equal(fast, slow) {
-				t.Fatalf("%s: emitters differ:\nfast %s\nslow %s", ds, fast, slow)
-			}
-			compared++
-		}
-	}
-	if compared < 500 {
-		t.Fatalf("only %d records compared", compared)
-	}
 }

@@ -112,6 +112,15 @@ func (r *Rec) String(f FieldRef) (string, bool) {
 	return b2s(b), true
 }
 
+// IP returns the value of a table field when it is an IP address string
+// (what Elastic's convert to ip keeps), else "".
+func (r *Rec) IP(f FieldRef) string {
+	if s, ok := r.String(f); ok && validIP(s) {
+		return s
+	}
+	return ""
+}
+
 // KeepDuplicates reports whether Elastic's duplicate custom fields are kept.
 func (r *Rec) KeepDuplicates() bool { return r.keepDup }
 
@@ -212,10 +221,61 @@ func (r *Rec) SetRaw(s SlotRef, json []byte) {
 	r.commit(s, b)
 }
 
+// SetValue writes v as Elastic's rename or set copy_from keeps it: any JSON
+// type, cleaned like the final cleanup (null, "", empty objects and arrays
+// dropped; "N/A" members too with Dataset.DropNA). It reports whether
+// something was written.
+func (r *Rec) SetValue(s SlotRef, v *fastjson.Value) bool {
+	if v == nil || !s.Valid() || (s.dup && !r.KeepDuplicates()) {
+		return false
+	}
+	b := r.begin()
+	b, ok := r.appendClean(b, v, 0, true)
+	if !ok || r.fail != nil {
+		return false
+	}
+	r.commit(s, b)
+	return true
+}
+
+// SetTime writes a time (unix nanoseconds) as the Timestamp type does: RFC
+// 3339 UTC with milliseconds.
+func (r *Rec) SetTime(s SlotRef, ns int64) {
+	if s.dup && !r.KeepDuplicates() {
+		return
+	}
+	b := r.begin()
+	b = appendTimeMillisCached(&r.n.tc, b, ns)
+	r.commit(s, b)
+}
+
 // AddRelated appends a value to a related.* list (duplicates are removed).
 func (r *Rec) AddRelated(kind Related, v string) {
 	if v != "" && kind > NoRelated && kind < numRelated {
 		r.related[kind] = append(r.related[kind], v)
+	}
+}
+
+// AddRelatedEach appends v, a string or the strings of an array (other
+// elements are skipped), to a related.* list: Elastic's foreach ... append.
+// For RelatedIP only valid addresses count, as the foreach runs over what
+// the ip conversion kept.
+func (r *Rec) AddRelatedEach(kind Related, v *fastjson.Value) {
+	if v == nil {
+		return
+	}
+	add := func(e *fastjson.Value) {
+		if s, ok := stringOf(e); ok && (kind != RelatedIP || validIP(s)) {
+			r.AddRelated(kind, s)
+		}
+	}
+	if v.Type() != fastjson.TypeArray {
+		add(v)
+		return
+	}
+	arr, _ := v.Array()
+	for _, e := range arr {
+		add(e)
 	}
 }
 

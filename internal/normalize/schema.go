@@ -30,6 +30,14 @@ const (
 	// magnitude), RFC 3339 / ISO 8601 at any precision, or RFC 1123.
 	// Written as RFC 3339 UTC with milliseconds, like Elastic.
 	Timestamp
+	// String is convert to string: numbers and booleans become their text
+	// (7 → "7", true → "true"), strings stay, arrays are converted element
+	// by element (null and "" elements dropped). An object, or an array in
+	// an array, does not convert (Elastic would write Java's toString).
+	// With an integer Mapping (ids Elastic converts to strings but maps as
+	// long), only integers convert: Elasticsearch would reject the
+	// document for another string.
+	String
 )
 
 func (t Type) String() string {
@@ -46,8 +54,18 @@ func (t Type) String() string {
 		return "ip"
 	case Timestamp:
 		return "date"
+	case String:
+		return "string"
 	}
 	return "unknown"
+}
+
+// mapping is the Elastic mapping type of a field holding values of type t.
+func (t Type) mapping() string {
+	if t == String {
+		return "keyword"
+	}
+	return t.String()
 }
 
 // Related names an ECS related.* list a field's value is appended to.
@@ -176,6 +194,16 @@ type cfield struct {
 	enrich            enrichFunc
 	related           Related
 	extra             bool // has ECS/Copy, Related or Enrich: more than the custom slot to write
+	intStrings        bool // Type String with an integer Mapping: only integers convert
+}
+
+// integerMapping reports whether an Elastic mapping type holds integers.
+func integerMapping(m string) bool {
+	switch m {
+	case "long", "integer", "short", "byte", "unsigned_long":
+		return true
+	}
+	return false
 }
 
 // Schema is a dataset compiled for the hot path: every output field has a
@@ -325,6 +353,7 @@ func compile(ds *Dataset) *Schema {
 			cf.enrich = f.Enrich.bind(s)
 		}
 		cf.extra = cf.ecs.Valid() || cf.copy.Valid() || cf.related != NoRelated || cf.enrich != nil
+		cf.intStrings = f.Type == String && integerMapping(f.Mapping)
 		s.fields = append(s.fields, cf)
 		s.srcs = append(s.srcs, f.Src)
 	}

@@ -7,8 +7,6 @@ import (
 	"time"
 )
 
-func FuzzNormalizeSpectrumEvents(f *testing.F) { fuzzDataset(f, "spectrum_events") }
-
 // makeSpectrumEvent returns a Spectrum connect or disconnect event (every
 // field, unixnano; a connect event has DisconnectTimestamp 0).
 func makeSpectrumEvent(rng *rand.Rand, i int) string {
@@ -23,12 +21,12 @@ func makeSpectrumEvent(rng *rand.Rand, i int) string {
 		`"DisconnectTimestamp":%d,"Event":"%s","IpFirewall":%t,"OriginBytes":%d,"OriginIP":"%s","OriginPort":%d,"OriginProto":"tcp",`+
 		`"OriginTcpRtt":%d,"OriginTlsCipher":"UNK","OriginTlsFingerprint":"","OriginTlsMode":"off","OriginTlsProtocol":"none",`+
 		`"OriginTlsStatus":"UNKNOWN","ProxyProtocol":"%s","Status":%d,"Timestamp":%d}`,
-		rng.Uint64(), rng.Uint64(), nwPick(rng, 3320, 7922, 15169, 13335), cb, nwPick(rng, "de", "us", "bg", "jp"), nwIPv4(rng),
-		nwPick(rng, "UNKNOWN", "ALLOW"), 1024+rng.IntN(60000), nwPick(rng, "tcp", "tcp", "udp"), rng.IntN(50_000_000),
-		nwPick(rng, "UNK", "ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_256_GCM_SHA384"), nwPick(rng, "", "ssh.example.com", "game.example.net"),
-		nwPick(rng, "TLSv1.3", "TLSv1.2", "none", "unknown"), nwPick(rng, "OK", "UNKNOWN"), nwPick(rng, "FRA", "SOF", "IAD"),
-		t.UnixNano(), disconnect, event, rng.IntN(2) == 0, ob, nwIPv4(rng), nwPick(rng, 22, 3389, 25565, 27015), rng.IntN(10_000_000),
-		nwPick(rng, "off", "v1", "v2", "simple"), nwPick(rng, 0, 200, 1000), t.UnixNano())
+		rng.Uint64(), rng.Uint64(), pick(rng, 3320, 7922, 15169, 13335), cb, pick(rng, "de", "us", "bg", "jp"), randIPv4(rng),
+		pick(rng, "UNKNOWN", "ALLOW"), 1024+rng.IntN(60000), pick(rng, "tcp", "tcp", "udp"), rng.IntN(50_000_000),
+		pick(rng, "UNK", "ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_256_GCM_SHA384"), pick(rng, "", "ssh.example.com", "game.example.net"),
+		pick(rng, "TLSv1.3", "TLSv1.2", "none", "unknown"), pick(rng, "OK", "UNKNOWN"), pick(rng, "FRA", "SOF", "IAD"),
+		t.UnixNano(), disconnect, event, rng.IntN(2) == 0, ob, randIPv4(rng), pick(rng, 22, 3389, 25565, 27015), rng.IntN(10_000_000),
+		pick(rng, "off", "v1", "v2", "simple"), pick(rng, 0, 200, 1000), t.UnixNano())
 }
 
 func TestSpectrumEventTimes(t *testing.T) {
@@ -42,8 +40,8 @@ func TestSpectrumEventTimes(t *testing.T) {
 		{`"0"`, `""`, nil, nil},
 		{`0`, `0.0`, nil, nil},
 	} {
-		doc := nwNormalize(t, Options{}, "spectrum_events", `{"ConnectTimestamp":`+c.connect+`,"DisconnectTimestamp":`+c.disconnect+`,"Timestamp":1653557040}`)
-		nwExpect(t, doc, map[string]any{
+		doc := normalizeFlat(t, Options{}, "spectrum_events", `{"ConnectTimestamp":`+c.connect+`,"DisconnectTimestamp":`+c.disconnect+`,"Timestamp":1653557040}`)
+		expectFields(t, doc, map[string]any{
 			"event.start": c.start, "cloudflare_logpush.spectrum_event.connect.time": c.start,
 			"event.end": c.end, "cloudflare_logpush.spectrum_event.disconnect.time": c.end,
 			"error.message": nil,
@@ -52,10 +50,10 @@ func TestSpectrumEventTimes(t *testing.T) {
 }
 
 func TestSpectrumEventFields(t *testing.T) {
-	doc := nwNormalize(t, Options{}, "spectrum_event",
+	doc := normalizeFlat(t, Options{}, "spectrum_event",
 		`{"Event":"tlsError","ClientIP":"67.43.156.0","ClientPort":40456,"ClientProto":"TCP","OriginIP":"175.16.199.0","OriginPort":3389,`+
 			`"ClientTlsProtocol":"TLSv1.2","Application":"app1","Status":0,"ClientBytes":0}`)
-	nwExpect(t, doc, map[string]any{
+	expectFields(t, doc, map[string]any{
 		"event.action": "tlserror",
 		"cloudflare_logpush.spectrum_event.action":    "tlsError",
 		"network.transport":                           "tcp",
@@ -69,6 +67,6 @@ func TestSpectrumEventFields(t *testing.T) {
 		"cloudflare_logpush.spectrum_event.client.ip": nil,
 	})
 	// No TLS split for "unknown" / "none"; no community id without a port-carrying protocol name.
-	doc = nwNormalize(t, Options{}, "spectrum_events", `{"ClientTlsProtocol":"unknown","ClientIP":"67.43.156.0","OriginIP":"175.16.199.0","ClientProto":"unix"}`)
-	nwExpect(t, doc, map[string]any{"tls.version": nil, "tls.version_protocol": nil, "network.community_id": nil})
+	doc = normalizeFlat(t, Options{}, "spectrum_events", `{"ClientTlsProtocol":"unknown","ClientIP":"67.43.156.0","OriginIP":"175.16.199.0","ClientProto":"unix"}`)
+	expectFields(t, doc, map[string]any{"tls.version": nil, "tls.version_protocol": nil, "network.community_id": nil})
 }

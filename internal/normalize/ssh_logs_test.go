@@ -7,9 +7,7 @@ import (
 	"time"
 )
 
-func FuzzNormalizeSSHLogs(f *testing.F) { fuzzDataset(f, "ssh_logs") }
-
-var gwSSHCommands = []string{`$ ls -la\r\n`, `$ sudo systemctl restart nginx\r\n`, `$ tail -f /var/log/syslog\r\n`, `$ exit\r\n`, `total 48\r\ndrwxr-xr-x 5 ubuntu ubuntu 4096 .\r\n`}
+var sshCommands = []string{`$ ls -la\r\n`, `$ sudo systemctl restart nginx\r\n`, `$ tail -f /var/log/syslog\r\n`, `$ exit\r\n`, `total 48\r\ndrwxr-xr-x 5 ubuntu ubuntu 4096 .\r\n`}
 
 // makeSSHLog returns an SSH command log record.
 func makeSSHLog(rng *rand.Rand, i int) string {
@@ -18,17 +16,17 @@ func makeSSHLog(rng *rand.Rand, i int) string {
 		`"PTY":"{\"term\":\"xterm-256color\",\"width\":120,\"height\":40}","Payload":"[%d.%03d, \"o\", \"%s\"]","ProgramFinishDatetime":"",`+
 		`"ProgramID":"prog-%08x","ProgramStartDatetime":%d,"ProgramType":"%s","ServerAddress":"10.20.%d.%d:22","SessionFinishDatetime":"",`+
 		`"SessionID":"sess-%08x","SessionStartDatetime":%d,"TargetID":"%s","UserEmail":"user%d@example.org","UserID":"%s","Username":"%s"}`,
-		gwIPv4(rng), 1024+rng.IntN(60000), t.UnixNano(), gwPick(rng, "", "", "", "", "ssh: unable to authenticate"),
-		rng.IntN(100), rng.IntN(1000), gwSSHCommands[rng.IntN(len(gwSSHCommands))], rng.Uint32(), t.Add(-time.Second).UnixNano(),
-		gwPick(rng, "shell", "shell", "exec", "direct-tcpip"), rng.IntN(256), 1+rng.IntN(254), rng.Uint32(), t.Add(-time.Minute).UnixNano(),
-		gwUUID(rng), rng.IntN(500), gwUUID(rng), gwPick(rng, "ubuntu", "ec2-user", "root", "deploy"))
+		randIPv4(rng), 1024+rng.IntN(60000), t.UnixNano(), pick(rng, "", "", "", "", "ssh: unable to authenticate"),
+		rng.IntN(100), rng.IntN(1000), sshCommands[rng.IntN(len(sshCommands))], rng.Uint32(), t.Add(-time.Second).UnixNano(),
+		pick(rng, "shell", "shell", "exec", "direct-tcpip"), rng.IntN(256), 1+rng.IntN(254), rng.Uint32(), t.Add(-time.Minute).UnixNano(),
+		randUUID(rng), rng.IntN(500), randUUID(rng), pick(rng, "ubuntu", "ec2-user", "root", "deploy"))
 }
 
 func TestSSHLogsFields(t *testing.T) {
-	doc := gwNormalize(t, Options{}, "ssh_log",
+	doc := normalizeFlat(t, Options{}, "ssh_log",
 		`{"ClientAddress":"[2001:db8::24]:40222","ServerAddress":"bastion.example.org:2222","Error":"ssh: handshake failed","Username":"root","UserEmail":"u@example.org",`+
 			`"SessionStartDatetime":"2024-06-10T12:45:30Z","SessionFinishDatetime":1718023531000000000}`)
-	gwExpect(t, doc, map[string]any{
+	expectFields(t, doc, map[string]any{
 		"source.address":                   "[2001:db8::24]:40222",
 		"source.ip":                        "2001:db8::24",
 		"source.port":                      "40222",
@@ -47,6 +45,6 @@ func TestSSHLogsFields(t *testing.T) {
 		"cloudflare_logpush.ssh_log.error": "ssh: handshake failed",
 		"cloudflare_logpush.ssh_log.client.address": nil,
 	})
-	doc = gwNormalize(t, Options{}, "ssh_logs", `{"ClientAddress":"203.0.113.7","ServerAddress":"2001:db8::1","Error":""}`)
-	gwExpect(t, doc, map[string]any{"source.ip": "203.0.113.7", "source.port": nil, "destination.ip": "2001:db8::1", "event.outcome": nil})
+	doc = normalizeFlat(t, Options{}, "ssh_logs", `{"ClientAddress":"203.0.113.7","ServerAddress":"2001:db8::1","Error":""}`)
+	expectFields(t, doc, map[string]any{"source.ip": "203.0.113.7", "source.port": nil, "destination.ip": "2001:db8::1", "event.outcome": nil})
 }

@@ -47,8 +47,12 @@ func unixByMagnitude(n int64) (ns int64, ok bool) {
 	}
 }
 
-// parseTimeValue parses a JSON timestamp value to unix nanoseconds.
+// parseTimeValue parses a JSON timestamp value (a number or a string, in
+// any form the Timestamp type accepts) to unix nanoseconds. nil: false.
 func parseTimeValue(v *fastjson.Value) (int64, bool) {
+	if v == nil {
+		return 0, false
+	}
 	switch v.Type() {
 	case fastjson.TypeNumber:
 		if n, err := v.Int64(); err == nil {
@@ -409,4 +413,15 @@ func append2(dst []byte, v int) []byte { return append(dst, byte('0'+v/10), byte
 
 func append4(dst []byte, v int) []byte {
 	return append(dst, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+}
+
+// floorMillis truncates unix nanoseconds to a whole millisecond (toward
+// -inf): the precision of Elastic's date processor output, for durations
+// computed from two dates.
+func floorMillis(ns int64) int64 {
+	ms := ns / 1e6
+	if ns%1e6 < 0 {
+		ms--
+	}
+	return ms * 1e6
 }

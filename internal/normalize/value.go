@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 
@@ -181,7 +182,8 @@ func (r *Rec) convert(dst []byte, t Type, v *fastjson.Value) ([]byte, convStatus
 	case fastjson.TypeNull:
 		return dst, convEmpty, 0
 	case fastjson.TypeString:
-		if b, _ := v.StringBytes(); len(b) == 0 {
+		b, _ := v.StringBytes()
+		if len(b) == 0 || (t == String && r.s.ds.DropNA && string(b) == "N/A") {
 			return dst, convEmpty, 0
 		}
 	case fastjson.TypeArray:
@@ -196,15 +198,17 @@ func (r *Rec) convert(dst []byte, t Type, v *fastjson.Value) ([]byte, convStatus
 			if e.Type() == fastjson.TypeNull {
 				continue
 			}
+			mark := len(dst)
 			if n > 0 {
 				dst = append(dst, ',')
 			}
 			var st convStatus
 			dst, st, _ = r.convertScalar(dst, t, e)
-			if st == convFail {
-				return dst[:start], convFail, 0
-			}
-			if st == convEmpty {
+			switch {
+			case st == convEmpty && t == String: // "" elements: dropped by the final cleanup
+				dst = dst[:mark]
+				continue
+			case st != convOK:
 				return dst[:start], convFail, 0
 			}
 			n++
@@ -268,24 +272,33 @@ func (r *Rec) convertScalar(dst []byte, t Type, v *fastjson.Value) ([]byte, conv
 			return dst, convOK, 0
 		}
 	case Bool:
-		switch vt {
-		case fastjson.TypeTrue:
-			return append(dst, "true"...), convOK, 0
-		case fastjson.TypeFalse:
-			return append(dst, "false"...), convOK, 0
-		case fastjson.TypeString:
-			switch {
-			case strings.EqualFold(s, "true"):
-				return append(dst, "true"...), convOK, 0
-			case strings.EqualFold(s, "false"):
-				return append(dst, "false"...), convOK, 0
-			}
+		if b, ok := readBool(v); ok {
+			return strconv.AppendBool(dst, b), convOK, 0
 		}
 	case IP:
-		if vt == fastjson.TypeString && len(s) <= 64 {
-			if _, err := netip.ParseAddr(s); err == nil {
-				return ecsjson.AppendString(dst, s), convOK, 0
+		if vt == fastjson.TypeString && validIP(s) {
+			return ecsjson.AppendString(dst, s), convOK, 0
+		}
+	case String:
+		switch vt {
+		case fastjson.TypeString:
+			if len(s) > r.n.env.maxField {
+				r.failf("too_large", "a string value is %d bytes (limit %d)", len(s), r.n.env.maxField)
+				return dst, convFail, 0
 			}
+			return ecsjson.AppendString(dst, s), convOK, 0
+		case fastjson.TypeNumber: // the number's text as it came
+			off := len(dst)
+			dst = append(dst, '"')
+			dst = v.MarshalTo(dst)
+			if !validFiniteNumber(b2s(dst[off+1:])) {
+				return dst[:off], convFail, 0
+			}
+			return append(dst, '"'), convOK, 0
+		case fastjson.TypeTrue:
+			return append(dst, `"true"`...), convOK, 0
+		case fastjson.TypeFalse:
+			return append(dst, `"false"`...), convOK, 0
 		}
 	case Timestamp:
 		if vt == fastjson.TypeNumber || vt == fastjson.TypeString {
@@ -339,6 +352,9 @@ func (r *Rec) applyField(f *cfield, v *fastjson.Value) {
 		}
 	} else {
 		b, status, ns = r.convert(r.arena, f.Type, v)
+		if status == convOK && f.intStrings && !integers(v) {
+			b, status = b[:off], convFail
+		}
 	}
 	r.arena = b
 	end := len(b)
@@ -364,18 +380,17 @@ func (r *Rec) applyField(f *cfield, v *fastjson.Value) {
 		}
 		return
 	case convFail:
-		r.AddError(fmt.Sprintf("%s: cannot convert %s to %s", f.Src, describe(v), f.Type))
-		if f.custom.Valid() && !r.claimed(f.custom) {
-			// Keep the raw value where the converted one would have gone.
-			b, ok := r.appendClean(r.arena, v, 0, true)
-			if r.fail != nil {
-				return
-			}
-			if ok {
-				r.arena = b
-				r.assign(f.custom, off, len(b))
-			}
+		// Nothing is written: a value of the wrong type in a typed field
+		// would make Elasticsearch reject the whole document (and give the
+		// store's typed column garbage). The record keeps it in
+		// event.original, and a later row may still fill the targets, like
+		// Elastic's "rename if still null" after a failed convert. The value
+		// must still be sound JSON (a NaN or a duplicate key rejects the
+		// record, as anywhere else): it is checked, not kept.
+		if r.appendClean(r.arena, v, 0, true); r.fail != nil {
+			return
 		}
+		r.AddError(conversionError(f.Src, v, f.Type.String()))
 		return
 	}
 
@@ -421,23 +436,134 @@ func (r *Rec) applyField(f *cfield, v *fastjson.Value) {
 	}
 }
 
-// describe renders a value for an error message, shortened.
-func describe(v *fastjson.Value) string {
+// ---- reading values (for Derive functions) ----
+//
+// They read a value the way the engine's conversions do, so that a Derive
+// function deciding on a converted value agrees with the table.
+
+// readBool reads a boolean like Elastic's convert to boolean: true / false,
+// or the strings "true" / "false" in any case.
+func readBool(v *fastjson.Value) (val, ok bool) {
+	if v == nil {
+		return false, false
+	}
 	switch v.Type() {
+	case fastjson.TypeTrue:
+		return true, true
+	case fastjson.TypeFalse:
+		return false, true
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		return strconv.Quote(truncate(b2s(b), 64))
-	case fastjson.TypeObject:
-		return "an object"
-	case fastjson.TypeArray:
-		return "an array"
+		switch {
+		case strings.EqualFold(b2s(b), "true"):
+			return true, true
+		case strings.EqualFold(b2s(b), "false"):
+			return false, true
+		}
 	}
-	return truncate(string(v.MarshalTo(nil)), 64)
+	return false, false
 }
 
+// readLong reads an integer like Elastic's convert to long: a JSON integer
+// (1.5 and 1e2 are not), or a string holding a base-10 one.
+func readLong(v *fastjson.Value) (int64, bool) {
+	if v == nil {
+		return 0, false
+	}
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		n, err := v.Int64()
+		return n, err == nil
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		n, err := strconv.ParseInt(strings.TrimPrefix(b2s(b), "+"), 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// integers reports whether v is an integer (readLong), or an array whose
+// elements are integers, null or "".
+func integers(v *fastjson.Value) bool {
+	if v.Type() != fastjson.TypeArray {
+		_, ok := readLong(v)
+		return ok
+	}
+	arr, _ := v.Array()
+	for _, e := range arr {
+		if isEmpty(e) { // null, "": dropped by the final cleanup
+			continue
+		}
+		if _, ok := readLong(e); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// isEmpty: v is missing, null or "" (what a rename keeps nothing of).
+func isEmpty(v *fastjson.Value) bool {
+	if v == nil {
+		return true
+	}
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return true
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return len(b) == 0
+	}
+	return false
+}
+
+// stringOf returns v's string when v is a non-empty JSON string. The
+// string is only valid during the current record.
+func stringOf(v *fastjson.Value) (string, bool) {
+	if v == nil || v.Type() != fastjson.TypeString {
+		return "", false
+	}
+	b, _ := v.StringBytes()
+	return b2s(b), len(b) > 0
+}
+
+// validIP is Elastic's convert to ip check: an IPv4 or IPv6 address.
+func validIP(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
+
+// conversionError is the error.message of a value that does not convert
+// to its field's type: the field, the value (shortened) and the type.
+func conversionError(src string, v *fastjson.Value, typ string) string {
+	return src + ": cannot convert " + describe(v) + " to " + typ
+}
+
+// describe renders a value for an error message: a string quoted, other
+// values as JSON, shortened to about 64 bytes.
+func describe(v *fastjson.Value) string {
+	if v.Type() == fastjson.TypeString {
+		b, _ := v.StringBytes()
+		return strconv.Quote(truncate(b2s(b), 64))
+	}
+	var buf [80]byte
+	b := v.MarshalTo(buf[:0])
+	if len(b) > 64 {
+		return truncate(b2s(b), 64) // a copy
+	}
+	return string(b)
+}
+
+// truncate shortens s to at most n bytes (not splitting a UTF-8 sequence)
+// plus "...".
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "..."
 }

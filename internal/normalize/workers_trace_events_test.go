@@ -9,14 +9,12 @@ import (
 	"time"
 )
 
-func FuzzNormalizeWorkersTraceEvents(f *testing.F) { fuzzDataset(f, "workers_trace_events") }
-
 // makeWorkersTraceEvent returns a Workers Trace Event: mostly fetch
 // invocations (with logs and sometimes exceptions), some cron triggers.
 func makeWorkersTraceEvent(rng *rand.Rand, i int) string {
 	t := time.Date(2024, 4, 17, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * 173 * time.Millisecond)
-	script := edgePick(rng, "api-gateway", "image-resizer", "auth-edge", "cron-cleanup")
-	outcome := edgePick(rng, "ok", "ok", "ok", "ok", "exception", "exceededCpu", "canceled")
+	script := pick(rng, "api-gateway", "image-resizer", "auth-edge", "cron-cleanup")
+	outcome := pick(rng, "ok", "ok", "ok", "ok", "exception", "exceededCpu", "canceled")
 	var event, typ string
 	if script == "cron-cleanup" {
 		typ = "scheduled"
@@ -28,7 +26,7 @@ func makeWorkersTraceEvent(rng *rand.Rand, i int) string {
 			status = 500
 		}
 		event = fmt.Sprintf(`{"RayID":"%016x","Request":{"URL":"https://%s.example.workers.dev/%s","Method":"%s"},"Response":{"Status":%d}}`,
-			rng.Uint64(), script, edgePick(rng, "", "v1/items", "v1/items?page=2", "img/hero.webp?w=640"), edgePick(rng, "GET", "GET", "POST"), status)
+			rng.Uint64(), script, pick(rng, "", "v1/items", "v1/items?page=2", "img/hero.webp?w=640"), pick(rng, "GET", "GET", "POST"), status)
 	}
 	logs, exceptions := `[]`, `[]`
 	if rng.IntN(2) == 0 {
@@ -41,8 +39,8 @@ func makeWorkersTraceEvent(rng *rand.Rand, i int) string {
 	return fmt.Sprintf(`{"CPUTimeMs":%d,"DispatchNamespace":"","Entrypoint":"%s","Event":%s,"EventTimestampMs":%d,"EventType":"%s",`+
 		`"Exceptions":%s,"Logs":%s,"Outcome":"%s","ScriptName":"%s","ScriptTags":["%s"],`+
 		`"ScriptVersion":{"ID":"%s","Message":"deploy %d","Tag":"v%d"},"WallTimeMs":%d}`,
-		rng.IntN(50), edgePick(rng, "", "default", "ImageResizer"), event, t.UnixMilli(), typ, exceptions, logs, outcome, script,
-		edgePick(rng, "prod", "edge"), edgeUUID(rng), rng.IntN(300), rng.IntN(40), rng.IntN(900))
+		rng.IntN(50), pick(rng, "", "default", "ImageResizer"), event, t.UnixMilli(), typ, exceptions, logs, outcome, script,
+		pick(rng, "prod", "edge"), randUUID(rng), rng.IntN(300), rng.IntN(40), rng.IntN(900))
 }
 
 func TestWorkersTraceSnake(t *testing.T) {
@@ -123,5 +121,25 @@ func TestWorkersTraceHostile(t *testing.T) {
 			t.Fatalf("dropped: %s", line)
 		}
 		checkDoc(t, doc)
+	}
+}
+
+// TestWorkersTraceStatusCode: http.response.status_code (a long) gets
+// Event.response.status when it is an integer, and nothing but an error
+// otherwise.
+func TestWorkersTraceStatusCode(t *testing.T) {
+	n := newTestEnv(t, Options{}).NewNormalizer()
+	for status, want := range map[string]any{`404`: 404, `"200"`: 200, `""`: nil, `null`: nil, `"teapot"`: nil, `{"code":1}`: nil, `2.5`: nil} {
+		raw, _, err := n.Normalize("workers_trace_events", []byte(`{"Event":{"RayID":"r","Response":{"Status":`+status+`}}}`), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkFieldTypes(t, "workers_trace_events", raw)
+		doc := decode(t, raw)
+		expectFields(t, doc, map[string]any{"http.response.status_code": want})
+		_, hasErr := doc["error.message"]
+		if wantErr := want == nil && status != `""` && status != `null`; hasErr != wantErr {
+			t.Errorf("status %s: error.message %v", status, doc["error.message"])
+		}
 	}
 }
