@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -28,6 +29,10 @@ type Config struct {
 	ShutdownTimeout Duration    `yaml:"shutdown_timeout"`
 	Sources         []Component `yaml:"sources"`
 	Sinks           []Component `yaml:"sinks"`
+
+	// SinkUnhealthyAfter is how long a sink's writes may keep failing
+	// before /readyz reports the service not ready; 0 never does.
+	SinkUnhealthyAfter Duration `yaml:"sink_unhealthy_after"`
 }
 
 // HTTPConfig is the UI / API / metrics server.
@@ -55,9 +60,21 @@ type QueueConfig struct {
 type Component struct {
 	Type string
 	Name string
-	Line int        // where the component starts, for error messages
-	Node *yaml.Node // the whole mapping, type and name included
+	// Normalize overrides the normalize: defaults for this source's records.
+	Normalize NormalizeOverrides
+	Line      int        // where the component starts, for error messages
+	Node      *yaml.Node // the whole mapping, type and name included
 }
+
+// NormalizeOverrides are a source's own Elastic-tag options; nil keeps the
+// top-level normalize: setting.
+type NormalizeOverrides struct {
+	PreserveOriginal    *bool `yaml:"preserve_original"`
+	KeepDuplicateFields *bool `yaml:"keep_duplicate_fields"`
+}
+
+// CommonKeys are read by Component itself, not by the component's factory.
+var CommonKeys = []string{"type", "name", "normalize"}
 
 // UnmarshalYAML keeps the node for the registry and reads type and name.
 func (c *Component) UnmarshalYAML(n *yaml.Node) error {
@@ -71,6 +88,10 @@ func (c *Component) UnmarshalYAML(n *yaml.Node) error {
 			c.Type = n.Content[i+1].Value
 		case "name":
 			c.Name = n.Content[i+1].Value
+		case "normalize":
+			if err := DecodeStrict(n.Content[i+1], &c.Normalize); err != nil {
+				return err
+			}
 		}
 	}
 	if c.Type == "" {
@@ -89,6 +110,8 @@ func Defaults() *Config {
 		HTTP:            HTTPConfig{Listen: "127.0.0.1:8080"},
 		Queue:           QueueConfig{MaxBytes: 8 << 30, SegmentBytes: 64 << 20},
 		ShutdownTimeout: Duration(30e9),
+
+		SinkUnhealthyAfter: Duration(2 * time.Minute),
 	}
 }
 
@@ -157,6 +180,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown_timeout must be positive"))
+	}
+	if c.SinkUnhealthyAfter < 0 {
+		errs = append(errs, errors.New("sink_unhealthy_after must not be negative (0 keeps /readyz ready whatever the sinks do)"))
 	}
 	names := map[string]int{}
 	for _, list := range [][]Component{c.Sources, c.Sinks} {

@@ -75,6 +75,7 @@ func TestParseErrors(t *testing.T) {
 		{"not yaml", "data_dir: [unclosed\n", "invalid YAML"},
 		{"tiny queue", "queue:\n  max_bytes: 1KiB\n", "below the 16MiB minimum"},
 		{"wrong type", "http: 5\n", "cannot unmarshal"},
+		{"negative sink_unhealthy_after", "sink_unhealthy_after: -1m\n", "sink_unhealthy_after must not be negative"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -138,5 +139,35 @@ func TestUnits(t *testing.T) {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("ParseDuration(%q) accepted", bad)
 		}
+	}
+}
+
+func TestSinkUnhealthyAfter(t *testing.T) {
+	cfg, err := Parse(nil, env(nil))
+	if err != nil || cfg.SinkUnhealthyAfter.D() != 2*time.Minute {
+		t.Fatalf("default: %v %v", cfg.SinkUnhealthyAfter, err)
+	}
+	for in, want := range map[string]time.Duration{"30s": 30 * time.Second, "0": 0, "1h": time.Hour} {
+		cfg, err := Parse([]byte("sink_unhealthy_after: "+in+"\n"), env(nil))
+		if err != nil || cfg.SinkUnhealthyAfter.D() != want {
+			t.Errorf("%s: %v %v", in, cfg.SinkUnhealthyAfter, err)
+		}
+	}
+}
+
+func TestSourceNormalizeOverrides(t *testing.T) {
+	cfg, err := Parse([]byte("sources:\n  - type: logpush_http\n    normalize:\n      preserve_original: true\n  - type: logpush_http\n    name: b\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.Sources[0].Normalize.PreserveOriginal; p == nil || !*p || cfg.Sources[0].Normalize.KeepDuplicateFields != nil {
+		t.Errorf("overrides of source 0: %+v", cfg.Sources[0].Normalize)
+	}
+	if cfg.Sources[1].Normalize.PreserveOriginal != nil {
+		t.Errorf("source without overrides got %+v", cfg.Sources[1].Normalize)
+	}
+	_, err = Parse([]byte("sources:\n  - type: logpush_http\n    normalize:\n      preserve_orignal: true\n"), env(nil))
+	if err == nil || !strings.Contains(err.Error(), `line 4: unknown key "preserve_orignal"`) {
+		t.Errorf("typo in normalize: err = %v", err)
 	}
 }

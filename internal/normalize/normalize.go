@@ -140,6 +140,7 @@ func (e *RecordError) Error() string { return e.Reason + ": " + e.Msg }
 // and is not safe for concurrent use: use one per goroutine.
 type Normalizer struct {
 	env     *Env
+	tags    Tags
 	p       fastjson.Parser
 	rec     Rec
 	lastDS  string
@@ -156,9 +157,25 @@ type Normalizer struct {
 	itemEnds []int
 }
 
-// NewNormalizer returns a normalizer using e.
-func (e *Env) NewNormalizer() *Normalizer {
-	n := &Normalizer{env: e}
+// Tags are the two output options Elastic sets with tags on an integration
+// input; a source may override the Env's defaults (config: a source's
+// normalize: section).
+type Tags struct {
+	PreserveOriginal    bool // keep event.original (preserve_original_event)
+	KeepDuplicateFields bool // keep custom fields that duplicate ECS (preserve_duplicate_custom_fields)
+}
+
+// DefaultTags returns the Env's options as Tags.
+func (e *Env) DefaultTags() Tags {
+	return Tags{PreserveOriginal: e.opts.PreserveOriginal, KeepDuplicateFields: e.opts.KeepDuplicateFields}
+}
+
+// NewNormalizer returns a normalizer using e and its default tags.
+func (e *Env) NewNormalizer() *Normalizer { return e.NewNormalizerWith(e.DefaultTags()) }
+
+// NewNormalizerWith returns a normalizer using e with its own tags.
+func (e *Env) NewNormalizerWith(t Tags) *Normalizer {
+	n := &Normalizer{env: e, tags: t}
 	n.rec.n = n
 	return n
 }

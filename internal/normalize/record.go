@@ -84,7 +84,7 @@ func (r *Rec) reset(s *Schema, body []byte) {
 	r.extras = r.extras[:0]
 	r.keys = r.keys[:0]
 	r.body = body
-	r.keepDup = r.n.env.opts.KeepDuplicateFields
+	r.keepDup = r.n.tags.KeepDuplicateFields
 	r.tsNS, r.hasTS, r.forceOriginal = 0, false, false
 	r.unknown = 0
 	r.fail = nil
@@ -358,7 +358,7 @@ func (r *Rec) finish() {
 			r.commit(st.slot, b)
 		}
 	}
-	if r.forceOriginal || r.n.env.opts.PreserveOriginal {
+	if r.forceOriginal || r.n.tags.PreserveOriginal {
 		b := r.begin()
 		b = ecsjson.AppendStringBytes(b, r.body)
 		r.commit(s.original, b)

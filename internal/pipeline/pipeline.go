@@ -30,15 +30,24 @@ type Options struct {
 	// MaxLineBytes is the longest record accepted; longer lines go to the
 	// dead letters. Default 16 MiB.
 	MaxLineBytes int
+	// SourceTags are per-source output options (by Delivery.Source); other
+	// sources get the Env's defaults.
+	SourceTags map[string]normalize.Tags
 }
 
 // Pipeline is safe for concurrent use by many sources.
 type Pipeline struct {
 	o       Options
-	workers sync.Pool // *worker: a normalizer and its buffers
+	workers map[normalize.Tags]*sync.Pool // *worker: a normalizer and its buffers, per tag set
 
 	mu      sync.Mutex
 	readers map[string]*queue.Reader
+	health  map[string]*SinkHealth // by sink name; see SinkHealth
+
+	disk diskState // writes to disk failing: see storageFailed
+
+	// appendHook replaces Queue.Append in tests (a failing disk).
+	appendHook func(context.Context, []byte) error
 }
 
 // New builds a pipeline. It starts nothing: call RunSink per sink.
@@ -49,8 +58,17 @@ func New(o Options) *Pipeline {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Pipeline{o: o, readers: map[string]*queue.Reader{}}
-	p.workers.New = func() any { return &worker{n: o.Env.NewNormalizer()} }
+	p := &Pipeline{o: o, readers: map[string]*queue.Reader{}, workers: map[normalize.Tags]*sync.Pool{}}
+	for _, store := range []string{"queue", "deadletter"} {
+		o.Metrics.StorageErrors.WithLabelValues(store) // export 0 before the first error
+	}
+	tagSets := []normalize.Tags{o.Env.DefaultTags()}
+	for _, t := range o.SourceTags {
+		tagSets = append(tagSets, t)
+	}
+	for _, t := range tagSets {
+		p.workers[t] = &sync.Pool{New: func() any { return &worker{n: o.Env.NewNormalizerWith(t)} }}
+	}
 	return p
 }
 
@@ -80,8 +98,13 @@ func (p *Pipeline) Consume(ctx context.Context, d *event.Delivery) (event.Result
 		}
 		label = dataset
 	}
-	w := p.workers.Get().(*worker)
-	defer p.putWorker(w)
+	tags, ok := p.o.SourceTags[d.Source]
+	if !ok {
+		tags = p.o.Env.DefaultTags()
+	}
+	pool := p.workers[tags]
+	w := pool.Get().(*worker)
+	defer p.putWorker(pool, w)
 	w.arena, w.ends, w.meta, w.dead = w.arena[:0], w.ends[:0], w.meta[:0], w.dead[:0]
 	lineBase := max(d.FirstLine, 1) - 1
 
@@ -128,8 +151,9 @@ func (p *Pipeline) Consume(ctx context.Context, d *event.Delivery) (event.Result
 	// retries and the bad lines are recorded twice, never zero times.
 	if len(w.dead) > 0 {
 		if err := p.o.DeadLetters.Write(w.dead); err != nil {
-			return res, err
+			return res, p.storageFailed("deadletter", err)
 		}
+		p.storageWorks("deadletter")
 		for i := range w.dead {
 			p.o.Metrics.RecordsDead.WithLabelValues(label, w.dead[i].Reason).Inc()
 		}
@@ -149,9 +173,13 @@ func (p *Pipeline) Consume(ctx context.Context, d *event.Delivery) (event.Result
 		start = end
 	}
 	w.entry = event.AppendBatch(w.entry[:0], &w.batch)
-	if err := p.o.Queue.Append(ctx, w.entry); err != nil {
+	if err := p.append(ctx, w.entry); err != nil {
+		if isDiskError(ctx, err) {
+			return res, p.storageFailed("queue", err)
+		}
 		return res, err
 	}
+	p.storageWorks("queue")
 	res.Accepted = len(w.ends)
 	if others == 0 {
 		p.o.Metrics.RecordsAccepted.WithLabelValues(dataset).Add(float64(res.Accepted))
@@ -168,13 +196,13 @@ const noDataset = "none"
 
 // putWorker returns a worker to the pool unless one delivery blew its
 // buffers up (a 1 GiB upload must not pin 1 GiB forever).
-func (p *Pipeline) putWorker(w *worker) {
+func (p *Pipeline) putWorker(pool *sync.Pool, w *worker) {
 	const keep = 64 << 20
 	if cap(w.arena) > keep || cap(w.entry) > keep {
 		w.arena, w.entry = nil, nil
 	}
 	w.batch.Records = w.batch.Records[:0]
-	p.workers.Put(w)
+	pool.Put(w)
 }
 
 func (p *Pipeline) deadLetter(d *event.Delivery, dataset string, lineNo int, line []byte, reason string, err error) deadletter.Entry {

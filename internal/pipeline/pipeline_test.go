@@ -167,3 +167,30 @@ func TestRunSinkRetriesAndCoalesces(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestSourceTags(t *testing.T) {
+	f := newFixture(t)
+	p := New(Options{Queue: f.p.o.Queue, Env: f.p.o.Env, DeadLetters: f.p.o.DeadLetters, Metrics: f.p.o.Metrics,
+		SourceTags: map[string]normalize.Tags{"keep": {PreserveOriginal: true}}})
+	for _, src := range []string{"keep", "default"} {
+		if _, err := p.Consume(context.Background(), &event.Delivery{Dataset: "http_requests", Source: src, Body: []byte(httpLine(1))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := f.q.Reader("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var original []bool
+	for i := 0; i < 2; i++ {
+		e, err := r.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := event.DecodeBatch(e.Data)
+		original = append(original, strings.Contains(string(b.Records[0].Doc), `"original":"{\"RayID`))
+	}
+	if !original[0] || original[1] {
+		t.Fatalf("event.original present per source = %v, want [true false]", original)
+	}
+}

@@ -39,6 +39,7 @@ func (p *Pipeline) RunSink(ctx context.Context, s sink.Sink) error {
 	p.mu.Lock()
 	p.readers[s.Name()] = r
 	p.mu.Unlock()
+	p.sinkStarted(s.Name())
 	log := p.o.Logger.With("sink", s.Name())
 	var g gathered
 	for {
@@ -47,6 +48,7 @@ func (p *Pipeline) RunSink(ctx context.Context, s sink.Sink) error {
 			if ctx.Err() != nil || errors.Is(err, queue.ErrClosed) {
 				return nil
 			}
+			p.sinkStopped(s.Name(), err)
 			return err
 		}
 		g.reset()
@@ -66,6 +68,7 @@ func (p *Pipeline) RunSink(ctx context.Context, s sink.Sink) error {
 			}
 		}
 		if err := r.Commit(last); err != nil {
+			p.sinkStopped(s.Name(), err)
 			return err
 		}
 	}
@@ -119,12 +122,14 @@ func (p *Pipeline) write(ctx context.Context, s sink.Sink, b *event.Batch) error
 		p.o.Metrics.SinkLatency.WithLabelValues(name).Observe(time.Since(start).Seconds())
 		if err == nil {
 			p.o.Metrics.SinkRecords.WithLabelValues(name).Add(float64(b.Len()))
+			p.sinkSucceeded(name)
 			return nil
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		p.o.Metrics.SinkErrors.WithLabelValues(name).Inc()
+		p.sinkFailed(name, err)
 		p.o.Logger.Warn("sink write failed; batch stays queued and is retried", "sink", name, "attempt", attempt, "records", b.Len(), "retry_in", backoff, "err", err)
 		// Full jitter keeps several sinks or instances from retrying in step.
 		sleep := backoff/2 + rand.N(backoff/2+1)
@@ -158,4 +163,89 @@ func (p *Pipeline) Drain(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// SinkHealth is a sink's state as its runner sees it.
+type SinkHealth struct {
+	// Up is true while the sink's writes succeed (or none was needed yet).
+	Up bool `json:"up"`
+	// LastSuccess is when a write last committed; zero before the first.
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	// FailingSince is when the current run of failed writes began; zero
+	// while up.
+	FailingSince time.Time `json:"failing_since,omitzero"`
+	// Failures counts the failed attempts since then.
+	Failures int `json:"failures,omitempty"`
+	// LastError is the last write's error while failing.
+	LastError string `json:"last_error,omitempty"`
+	// Stopped is true when the runner gave up (a queue error): nothing is
+	// delivered to the sink until a restart.
+	Stopped bool `json:"stopped,omitempty"`
+}
+
+// SinkHealth returns the health of every sink that RunSink was called for,
+// by sink name. The map is a copy.
+func (p *Pipeline) SinkHealth() map[string]SinkHealth {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]SinkHealth, len(p.health))
+	for k, v := range p.health {
+		out[k] = *v
+	}
+	return out
+}
+
+// sinkState returns name's health record; p.mu must be held.
+func (p *Pipeline) sinkState(name string) *SinkHealth {
+	if p.health == nil {
+		p.health = map[string]*SinkHealth{}
+	}
+	h := p.health[name]
+	if h == nil {
+		h = &SinkHealth{Up: true}
+		p.health[name] = h
+	}
+	return h
+}
+
+func (p *Pipeline) sinkStarted(name string) {
+	p.mu.Lock()
+	h := p.sinkState(name)
+	h.Up, h.Stopped, h.FailingSince, h.Failures, h.LastError = true, false, time.Time{}, 0, ""
+	p.mu.Unlock()
+	p.o.Metrics.SinkUp.WithLabelValues(name).Set(1)
+}
+
+func (p *Pipeline) sinkSucceeded(name string) {
+	now := time.Now()
+	p.mu.Lock()
+	h := p.sinkState(name)
+	wasDown, since, failures := !h.Up, h.FailingSince, h.Failures
+	h.Up, h.LastSuccess, h.FailingSince, h.Failures, h.LastError = true, now, time.Time{}, 0, ""
+	p.mu.Unlock()
+	p.o.Metrics.SinkUp.WithLabelValues(name).Set(1)
+	p.o.Metrics.SinkLastSuccess.WithLabelValues(name).Set(float64(now.UnixNano()) / 1e9)
+	if wasDown {
+		p.o.Logger.Info("sink writes succeed again", "sink", name, "failing_for", now.Sub(since).Round(time.Millisecond), "failed_attempts", failures)
+	}
+}
+
+func (p *Pipeline) sinkFailed(name string, err error) {
+	p.mu.Lock()
+	h := p.sinkState(name)
+	if h.FailingSince.IsZero() {
+		h.FailingSince = time.Now()
+	}
+	h.Up = false
+	h.Failures++
+	h.LastError = err.Error()
+	p.mu.Unlock()
+	p.o.Metrics.SinkUp.WithLabelValues(name).Set(0)
+}
+
+func (p *Pipeline) sinkStopped(name string, err error) {
+	p.sinkFailed(name, err)
+	p.mu.Lock()
+	p.sinkState(name).Stopped = true
+	p.mu.Unlock()
 }

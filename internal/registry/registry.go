@@ -6,6 +6,7 @@ package registry
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -113,17 +114,20 @@ func DecodeSink(c config.Component) (SinkFactory, Validator, error) {
 	if err != nil {
 		return f, nil, fmt.Errorf("line %d: %w", c.Line, err)
 	}
+	if c.Normalize != (config.NormalizeOverrides{}) {
+		return f, nil, fmt.Errorf("line %d: sink %q: normalize: applies to sources only", c.Line, c.Name)
+	}
 	cfg, err := decode(c, f.NewConfig())
 	return f, cfg, err
 }
 
 func decode(c config.Component, cfg Validator) (Validator, error) {
-	// type and name are read by config.Component; the typed config must
-	// not see them as unknown keys.
+	// type, name and normalize are read by config.Component; the typed
+	// config must not see them as unknown keys.
 	n := *c.Node
 	n.Content = nil
 	for i := 0; i+1 < len(c.Node.Content); i += 2 {
-		if k := c.Node.Content[i].Value; k != "type" && k != "name" {
+		if k := c.Node.Content[i].Value; !slices.Contains(config.CommonKeys, k) {
 			n.Content = append(n.Content, c.Node.Content[i], c.Node.Content[i+1])
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,7 +107,7 @@ func New(cfg *config.Config, log *slog.Logger, metrics *telemetry.Metrics, versi
 	if err != nil {
 		return nil, err
 	}
-	s.pipe = pipeline.New(pipeline.Options{Queue: s.queue, Env: s.env, DeadLetters: s.dead, Metrics: metrics, Logger: log})
+	s.pipe = pipeline.New(pipeline.Options{Queue: s.queue, Env: s.env, DeadLetters: s.dead, Metrics: metrics, Logger: log, SourceTags: sourceTags(cfg, s.env.DefaultTags())})
 
 	for _, c := range cfg.Sinks {
 		f, scfg, _ := registry.DecodeSink(c) // checked above
@@ -180,7 +182,7 @@ func (s *Service) Start(ctx context.Context) error {
 		s.httpAddr = ln.Addr().String()
 		opts := api.Options{
 			Metrics: s.metrics, Logger: s.log.With("component", "api"), Version: s.version,
-			Ready: s.readyErr,
+			Ready: s.readyErr, DeadLetterDir: s.dead.Dir(),
 		}
 		if s.engine != nil {
 			opts.Engine = s.engine
@@ -214,7 +216,55 @@ func (s *Service) readyErr() error {
 	if !s.ready.Load() {
 		return errors.New("not ready: starting or shutting down")
 	}
-	return nil
+	return s.healthErr(time.Now())
+}
+
+// healthErr reports what makes a running service unable to deliver: writes
+// to disk failing (uploads get 503), or a sink failing for longer than
+// sink_unhealthy_after (data piles up in the queue).
+func (s *Service) healthErr(now time.Time) error {
+	var msgs []string
+	if since, err := s.pipe.StorageError(); err != nil {
+		msgs = append(msgs, fmt.Sprintf("writing to disk has failed since %s (%s ago): %v", since.UTC().Format(time.RFC3339), roundDur(now.Sub(since)), err))
+	}
+	if after := s.cfg.SinkUnhealthyAfter.D(); after > 0 {
+		health := s.pipe.SinkHealth()
+		names := make([]string, 0, len(health))
+		for name := range health {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			h := health[name]
+			if h.FailingSince.IsZero() || now.Sub(h.FailingSince) < after {
+				continue
+			}
+			what := "failing"
+			if h.Stopped {
+				what = "stopped"
+			}
+			msgs = append(msgs, fmt.Sprintf("sink %q %s since %s (%s, longer than sink_unhealthy_after %s; %d failed attempts): %s",
+				name, what, h.FailingSince.UTC().Format(time.RFC3339), roundDur(now.Sub(h.FailingSince)), after, h.Failures, clip(h.LastError, 300)))
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New("not ready: " + strings.Join(msgs, "; "))
+}
+
+func roundDur(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // Shutdown stops accepting input, lets the sinks commit what is queued
@@ -267,4 +317,25 @@ func (s *Service) closeAll() error {
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// sourceTags resolves each source's normalize: overrides against the
+// top-level defaults; sources without overrides are left out.
+func sourceTags(cfg *config.Config, defaults normalize.Tags) map[string]normalize.Tags {
+	out := map[string]normalize.Tags{}
+	for _, c := range cfg.Sources {
+		o := c.Normalize
+		if o.PreserveOriginal == nil && o.KeepDuplicateFields == nil {
+			continue
+		}
+		t := defaults
+		if o.PreserveOriginal != nil {
+			t.PreserveOriginal = *o.PreserveOriginal
+		}
+		if o.KeepDuplicateFields != nil {
+			t.KeepDuplicateFields = *o.KeepDuplicateFields
+		}
+		out[c.Name] = t
+	}
+	return out
 }
