@@ -61,6 +61,10 @@ type Options struct {
 	SearchTimeout time.Duration
 	// Now is the clock used for relative times; time.Now when nil (tests).
 	Now func() time.Time
+
+	// DeadLetterDir is the dead-letter directory served at
+	// GET /api/deadletters; "" answers 503.
+	DeadLetterDir string
 }
 
 type server struct {
@@ -89,6 +93,7 @@ func NewHandler(o Options) http.Handler {
 	mux.HandleFunc("GET /api/top", s.handleTop)
 	mux.HandleFunc("GET /api/datasets", s.handleDatasets)
 	mux.HandleFunc("GET /api/version", s.handleVersion)
+	mux.HandleFunc("GET /api/deadletters", s.handleDeadLetters)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")

@@ -58,6 +58,8 @@ lost into an embedded DuckDB store or Elasticsearch/OpenSearch.`,
 		newFieldsCmd(s),
 		newDemoCmd(s),
 		newBenchCmd(s),
+		newDeadletterCmd(s),
+		newSimCmd(s),
 	)
 	return root
 }

@@ -52,8 +52,8 @@ type Entry struct {
 	RawB64  string    `json:"raw_b64,omitempty"` // the record base64-encoded, when not
 
 	// Sink stage: the normalized record (event.Record) the sink rejected.
-	Doc       json.RawMessage `json:"doc,omitempty"`        // the ECS document
-	RecordID  string          `json:"record_id,omitempty"`  // its deterministic id (dedup downstream)
+	Doc       json.RawMessage `json:"doc,omitempty"`       // the ECS document
+	RecordID  string          `json:"record_id,omitempty"` // its deterministic id (dedup downstream)
 	EventTime time.Time       `json:"event_time,omitzero"` // its @timestamp
 }
 

@@ -74,4 +74,7 @@ var (
 	ErrClosed = errors.New("pipeline shutting down")
 	// ErrUnknownDataset means the delivery names a dataset flarehose does not know.
 	ErrUnknownDataset = errors.New("unknown dataset")
+	// ErrUnavailable means the records could not be written to disk (disk
+	// full, I/O error): retry later, nothing of the failed write was stored.
+	ErrUnavailable = errors.New("storage unavailable: retry later")
 )

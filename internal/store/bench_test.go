@@ -281,3 +281,65 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDedupCheck measures the duplicate check of one Write alone
+// (planBatch and checkExisting, in a transaction that is rolled back) on a
+// batch of FLAREHOSE_BENCH_BATCH records, in a store of
+// FLAREHOSE_BENCH_WRITE_ROWS synthetic rows (default 1M) whose time range
+// the batch falls into: "new" finds no duplicate (the normal case),
+// "stored" finds every record.
+func BenchmarkDedupCheck(b *testing.B) {
+	batchSize := 1000
+	if v, err := strconv.Atoi(os.Getenv("FLAREHOSE_BENCH_BATCH")); err == nil && v > 0 {
+		batchSize = v
+	}
+	rows := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("FLAREHOSE_BENCH_WRITE_ROWS")); err == nil && v >= 0 {
+		rows = v
+	}
+	s := openTest(b, Options{})
+	if rows > 0 {
+		fillSynthetic(b, s, rows)
+	}
+	ctx := context.Background()
+	base := time.Date(2024, 5, 3, 0, 0, 0, 0, time.UTC)
+	batch := func(from int) *event.Batch {
+		bt := &event.Batch{Records: make([]event.Record, batchSize)}
+		for j := range bt.Records {
+			i := from + j
+			ts := base.Add(time.Duration(i) * 10 * time.Millisecond)
+			bt.Records[j] = event.Record{Dataset: "http_requests", ID: fmt.Sprintf("%016x", uint64(i)*0x9E3779B97F4A7C15), Time: ts.UnixNano(), Doc: httpDoc(i, ts)}
+		}
+		return bt
+	}
+	// Recent rows around the batch, as in a running collector.
+	for k := range 4 {
+		if err := s.Write(ctx, batch(k*batchSize)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	check := func(b *testing.B, bt *event.Batch, wantDups int) {
+		for i := 0; i < b.N; i++ {
+			conn, err := s.db.Conn(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now()
+			p := planBatch(bt, now)
+			if err := s.checkExisting(ctx, conn, bt, p, now); err != nil {
+				b.Fatal(err)
+			}
+			if n := p.dups["http_requests"]; n != wantDups {
+				b.Fatalf("%d duplicates, want %d", n, wantDups)
+			}
+			conn.ExecContext(ctx, "ROLLBACK")
+			conn.Close()
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/check")
+	}
+	b.Run("new", func(b *testing.B) { check(b, batch(4*batchSize), 0) })
+	b.Run("stored", func(b *testing.B) { check(b, batch(batchSize), batchSize) })
+}

@@ -63,7 +63,7 @@ var columns = []Column{
 const (
 	colTime    = "ts"      // TIMESTAMP: Record.Time (UTC, microseconds)
 	colDataset = "dataset" // VARCHAR: Record.Dataset (Cloudflare dataset name)
-	colID      = "id"      // VARCHAR: Record.ID (deterministic; dedup is a later issue)
+	colID      = "id"      // VARCHAR: Record.ID (deterministic; Write skips a (dataset, id, ts) already stored)
 	colDoc     = "doc"     // JSON: the full ECS document
 )
 

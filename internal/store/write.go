@@ -25,7 +25,9 @@ var parserPool = sync.Pool{New: func() any { return new(fastjson.Parser) }}
 // "store_invalid_json"}. A record without a time is stored with the time of
 // the write, so that it is searchable and expires.
 //
-// Re-delivered batches are stored again: dedup on id is a later issue.
+// Write is idempotent: a record whose (dataset, id, ts) is already stored,
+// or repeated within the batch, is not stored again (see dedup.go); it is
+// counted in records_dropped_total{reason="duplicate"}.
 func (s *Store) Write(ctx context.Context, b *event.Batch) error {
 	if b == nil || len(b.Records) == 0 {
 		return nil
@@ -37,6 +39,9 @@ func (s *Store) Write(ctx context.Context, b *event.Batch) error {
 		return err
 	}
 	defer s.release()
+	mu := s.writeLock()
+	mu.Lock()
+	defer mu.Unlock()
 	// Sink metrics (records, errors, latency) are counted by the pipeline.
 	_, err := s.write(ctx, b, time.Now())
 	return err
@@ -59,6 +64,11 @@ func (s *Store) write(ctx context.Context, b *event.Batch, now time.Time) (int, 
 		}
 	}()
 
+	plan := planBatch(b, now.UTC())
+	if err := error(nil); err != nil {
+		return 0, fmt.Errorf("store: write: duplicate check: %w", err)
+	}
+
 	written := 0
 	err = conn.Raw(func(dc any) error {
 		dconn, ok := dc.(driver.Conn)
@@ -72,9 +82,11 @@ func (s *Store) write(ctx context.Context, b *event.Batch, now time.Time) (int, 
 		p := parserPool.Get().(*fastjson.Parser)
 		defer parserPool.Put(p)
 		row := make([]driver.Value, len(s.sc.phys))
-		fallback := now.UTC()
-		for i := range b.Records {
-			r := &b.Records[i]
+		for _, c := range plan.cands {
+			if plan.skip[c.i] {
+				continue
+			}
+			r := &b.Records[c.i]
 			v, perr := p.ParseBytes(r.Doc)
 			if perr == nil && v.Type() != fastjson.TypeObject {
 				perr = errors.New("document is not a JSON object")
@@ -86,11 +98,7 @@ func (s *Store) write(ctx context.Context, b *event.Batch, now time.Time) (int, 
 				s.dropInvalid(r, perr)
 				continue
 			}
-			ts := fallback
-			if r.Time != 0 {
-				ts = time.Unix(0, r.Time).UTC()
-			}
-			s.sc.fillRow(row, ts, r.Dataset, r.ID, r.Doc, v)
+			s.sc.fillRow(row, c.ts, r.Dataset, r.ID, r.Doc, v)
 			if err := a.AppendRow(row...); err != nil {
 				_ = a.Clear()
 				_ = a.Close()
@@ -108,7 +116,17 @@ func (s *Store) write(ctx context.Context, b *event.Batch, now time.Time) (int, 
 		return 0, fmt.Errorf("store: write: commit: %w", err)
 	}
 	committed = true
+	s.countDuplicates(plan)
 	return written, nil
+}
+
+func (s *Store) countDuplicates(p *dedupPlan) {
+	for ds, n := range p.dups {
+		s.log.Info("store: re-delivered records skipped: already stored", "dataset", ds, "duplicates", n)
+		if m := s.opts.Metrics; m != nil {
+			m.RecordsDropped.WithLabelValues(ds, "duplicate").Add(float64(n))
+		}
+	}
 }
 
 func (s *Store) dropInvalid(r *event.Record, err error) {

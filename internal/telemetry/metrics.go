@@ -33,6 +33,13 @@ type Metrics struct {
 	SinkErrors  *prometheus.CounterVec   // sink: failed writes (retried)
 	SinkLatency *prometheus.HistogramVec // sink: write duration per batch
 	SinkLag     *prometheus.GaugeVec     // sink: queue bytes not yet committed by this sink
+	SinkUp      *prometheus.GaugeVec     // sink: 1 while its writes succeed, 0 while they fail (or it stopped)
+	// SinkLastSuccess is the unix time of a sink's last committed write
+	// (no series before the first one).
+	SinkLastSuccess *prometheus.GaugeVec // sink
+
+	// Disk
+	StorageErrors *prometheus.CounterVec // store ("queue", "deadletter"): writes that failed (disk full, I/O error); the sender got 503 + Retry-After
 }
 
 // NewMetrics builds the metrics on a fresh registry, with Go and process
@@ -62,6 +69,9 @@ func NewMetrics() *Metrics {
 		SinkErrors:        f.counterVec("sink_errors_total", "Failed sink writes (the batch is retried).", "sink"),
 		SinkLatency:       f.histVec("sink_write_seconds", "Duration of one sink batch write.", secs, "sink"),
 		SinkLag:           f.gaugeVec("sink_lag_bytes", "Queue bytes a sink has not committed yet.", "sink"),
+		SinkUp:            f.gaugeVec("sink_up", "1 while a sink's writes succeed, 0 while they fail and are retried (or the sink stopped).", "sink"),
+		SinkLastSuccess:   f.gaugeVec("sink_last_success_timestamp_seconds", "Unix time of a sink's last committed write.", "sink"),
+		StorageErrors:     f.counterVec("storage_write_errors_total", "Writes to disk that failed (disk full, I/O error): the upload was refused with 503 + Retry-After.", "store"),
 	}
 }
 

@@ -134,9 +134,9 @@ func DeadLetterFunc(dead *deadletter.Store, sinkName string) func([]Rejected) er
 		now := time.Now().UTC()
 		entries := make([]deadletter.Entry, len(rs))
 		for i, r := range rs {
-			e := deadletter.Entry{Time: now, Stage: sinkName, Dataset: r.Record.Dataset, Reason: "sink_rejected",
-				Error: fmt.Sprintf("id %s: HTTP %d: %s", r.Record.ID, r.Status, r.Reason)}
-			e.SetRaw(r.Record.Doc)
+			e := deadletter.Entry{Time: now, Stage: sinkName, Reason: "sink_rejected",
+				Error: fmt.Sprintf("HTTP %d: %s", r.Status, r.Reason)}
+			e.SetRecord(&r.Record) // the document, id and time: replayable to the sink after a fix
 			entries[i] = e
 		}
 		return dead.Write(entries)

@@ -380,8 +380,13 @@ func TestNewSinkDeadLetters(t *testing.T) {
 		})
 	})
 	dir := t.TempDir()
+	dead, err := deadletter.Open(filepath.Join(dir, "deadletter"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
 	var s sink.Sink
-	s, err := NewSink("es", testConfig(url, "default"), sink.Deps{DataDir: dir})
+	s, err = NewSink("es", testConfig(url, "default"), sink.Deps{DataDir: dir, DeadLetters: dead})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +398,7 @@ func TestNewSinkDeadLetters(t *testing.T) {
 	if _, err := deadletter.Read(filepath.Join(dir, "deadletter"), func(e deadletter.Entry) error { got = append(got, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].Stage != "es" || got[0].Reason != "sink_rejected" || !strings.Contains(got[0].Error, "mapper_parsing_exception") || !strings.Contains(got[0].Raw, `"id":"bad"`) {
+	if len(got) != 1 || got[0].Stage != "es" || got[0].Reason != "sink_rejected" || !strings.Contains(got[0].Error, "mapper_parsing_exception") || got[0].RecordID != "bad" || !strings.Contains(string(got[0].Doc), `"id":"bad"`) {
 		t.Fatalf("dead letters: %+v", got)
 	}
 }

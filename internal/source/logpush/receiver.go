@@ -22,6 +22,7 @@
 //	empty or blank body                    200, nothing handed on
 //	consumer: event.ErrBackpressure        429 + Retry-After
 //	consumer: event.ErrClosed              503 + Retry-After
+//	consumer: event.ErrUnavailable         503 + Retry-After (disk full or failing; logged once by the pipeline)
 //	consumer: event.ErrUnknownDataset      404
 //	consumer: any other error              500 (Cloudflare retries)
 //	every chunk consumed                   200
@@ -289,6 +290,7 @@ type outcome struct {
 	retry     bool // send Retry-After
 	allow     bool // send Allow
 	alive     bool // GET /: not a delivery, not counted
+	quiet     bool // an error logged elsewhere, once: debug here
 }
 
 // ServeHTTP implements http.Handler.
@@ -461,6 +463,10 @@ func (rv *Receiver) consumeFailed(r *http.Request, o outcome, err error) outcome
 		o.code, o.msg, o.retry = http.StatusTooManyRequests, "queue full: retry later", true
 	case errors.Is(err, event.ErrClosed):
 		o.code, o.msg, o.retry = http.StatusServiceUnavailable, "shutting down: retry later", true
+	case errors.Is(err, event.ErrUnavailable):
+		// The pipeline logs the disk failure once; one warning per upload
+		// would flood the log while Cloudflare retries.
+		o.code, o.msg, o.retry, o.err, o.quiet = http.StatusServiceUnavailable, "cannot store right now (disk full or failing): retry later", true, err, true
 	case errors.Is(err, event.ErrUnknownDataset):
 		o.code, o.msg = http.StatusNotFound, fmt.Sprintf("unknown dataset %q", o.dataset)
 	case errors.Is(err, decode.ErrNotNDJSON):
@@ -554,7 +560,7 @@ func (rv *Receiver) respond(w http.ResponseWriter, r *http.Request, rc *http.Res
 	}
 	ctx := context.WithoutCancel(r.Context())
 	switch {
-	case o.code >= 400 && o.code != statusClientClosed:
+	case o.code >= 400 && o.code != statusClientClosed && !o.quiet:
 		attrs = append(attrs, slog.String("reason", o.msg))
 		if o.err != nil {
 			attrs = append(attrs, slog.String("error", o.err.Error()))

@@ -22,6 +22,7 @@
     until: '',            // "" = now
     order: 'desc',
     refresh: false,
+    view: '',             // "" = search, "deadletters" = the dead-letter view
   };
   let utc = store('utc') !== '0';
   let topFields = loadTopFields();
@@ -146,6 +147,7 @@
     state.until = p.get('until') || '';
     state.order = p.get('order') === 'asc' ? 'asc' : 'desc';
     state.refresh = p.get('refresh') === '1';
+    state.view = p.get('view') === 'deadletters' ? 'deadletters' : '';
   }
   function writeURL(push) {
     const p = new URLSearchParams();
@@ -155,6 +157,7 @@
     if (state.until) p.set('until', state.until);
     if (state.order === 'asc') p.set('order', 'asc');
     if (state.refresh) p.set('refresh', '1');
+    if (state.view) p.set('view', state.view);
     const qs = p.toString();
     const url = location.pathname + (qs ? '?' + qs : '');
     if (url === location.pathname + location.search) return;
@@ -223,7 +226,7 @@
     $('refresh').setAttribute('aria-pressed', String(state.refresh));
     $('tz').textContent = utc ? 'UTC' : 'Local';
     $('order').textContent = state.order === 'asc' ? 'Time ↑' : 'Time ↓';
-    document.title = state.q ? state.q + ' · flarehose' : 'flarehose';
+    document.title = state.view === 'deadletters' ? 'Dead letters · flarehose' : (state.q ? state.q + ' · flarehose' : 'flarehose');
     for (const li of $('datasets').children) li.classList.toggle('active', li.dataset.value === state.dataset);
   }
 
@@ -260,6 +263,11 @@
     const live = (f) => (x) => { if (!ctl.signal.aborted) f(x); };
     writeURL(!!opts.push);
     syncControls(!!opts.auto);
+    applyView();
+    if (state.view === 'deadletters') {
+      inflight = null;
+      return loadDeadLetters(opts.auto);
+    }
     document.body.classList.add('loading');
     if (!opts.auto) {
       expanded.clear();
@@ -973,6 +981,202 @@
     $('from').focus();
   }
 
+  // ---------- dead letters ----------
+  // Records that could not be stored (GET api/deadletters). The badge
+  // counts those not yet replayed in the last 24 hours.
+  const DL_PAGE = 200;
+  const dl = { since: '24h', dataset: '', reason: '', state: '', ctl: null, open: new Set(), last: null };
+
+  function applyView() {
+    const on = state.view === 'deadletters';
+    $('dl-view').hidden = !on;
+    $('search-view').hidden = on;
+    $('dl-btn').setAttribute('aria-pressed', String(on));
+  }
+
+  function setView(view) {
+    if (state.view === view) return;
+    state.view = view;
+    run({ push: true });
+  }
+
+  function loadDeadLetterCount() {
+    const p = new URLSearchParams({ since: '24h', state: 'pending', limit: '0' });
+    return api('deadletters', p).then((r) => {
+      const n = r.total || 0;
+      const badge = $('dl-count');
+      badge.textContent = n > 999 ? '999+' : String(n);
+      badge.hidden = n === 0;
+      $('dl-btn').title = n ? `${fmtCount(n)} dead ${n === 1 ? 'letter' : 'letters'} not yet replayed in the last 24 hours: records that could not be stored` : 'Dead letters: records that could not be stored (none in the last 24 hours)';
+    }, () => { $('dl-count').hidden = true; });
+  }
+
+  function loadDeadLetters(auto) {
+    if (dl.ctl) dl.ctl.abort();
+    const ctl = new AbortController();
+    dl.ctl = ctl;
+    const p = new URLSearchParams({ limit: String(DL_PAGE) });
+    if (dl.since !== 'all') p.set('since', dl.since);
+    if (dl.dataset) p.set('dataset', dl.dataset);
+    if (dl.reason) p.set('reason', dl.reason);
+    if (dl.state) p.set('state', dl.state);
+    if (!auto) dl.open.clear();
+    document.body.classList.add('loading');
+    loadDeadLetterCount();
+    return api('deadletters', p, ctl.signal).then((r) => {
+      if (!ctl.signal.aborted) renderDeadLetters(r);
+    }, (e) => {
+      if (aborted(e)) return;
+      $('dl-rows').replaceChildren();
+      $('dl-table').hidden = true;
+      $('dl-summary').textContent = 'Dead letters unavailable';
+      $('dl-state').replaceChildren(el('div', { class: 'state error' }, el('h2', null, 'Dead letters could not be read'), el('p', null, e.message)));
+    }).finally(() => {
+      if (dl.ctl === ctl) {
+        dl.ctl = null;
+        document.body.classList.remove('loading');
+      }
+    });
+  }
+
+  // fillSelect lists the values seen (with counts) and keeps the current one.
+  function fillSelect(sel, all, counts, current) {
+    sel.replaceChildren(el('option', { value: '' }, all));
+    const keys = Object.keys(counts || {}).sort((a, b) => counts[b] - counts[a] || a.localeCompare(b));
+    if (current && !keys.includes(current)) keys.push(current);
+    for (const k of keys) sel.append(el('option', { value: k }, counts && counts[k] !== undefined ? `${k} (${fmtCount(counts[k])})` : k));
+    sel.value = current;
+  }
+
+  function renderDeadLetters(r) {
+    dl.last = r;
+    const entries = r.entries || [];
+    const total = r.total || 0;
+    $('dl-summary').textContent = `${fmtCount(total)} dead ${total === 1 ? 'letter' : 'letters'}`;
+    const by = Object.entries(r.by_reason || {}).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${fmtCount(n)}`).join(' · ');
+    $('dl-by').textContent = by;
+    // The filters list what the current filters match, with counts.
+    fillSelect($('dl-dataset'), 'All datasets', dl.dataset ? null : r.by_dataset, dl.dataset);
+    fillSelect($('dl-reason'), 'All reasons', dl.reason ? null : r.by_reason, dl.reason);
+    $('dl-since').value = dl.since;
+    $('dl-filter-state').value = dl.state;
+
+    const tbody = $('dl-rows');
+    tbody.replaceChildren();
+    for (const e of entries) appendDeadLetter(tbody, e);
+    $('dl-table').hidden = entries.length === 0;
+    $('dl-more').textContent = entries.length < total
+      ? `Showing the newest ${fmtCount(entries.length)} of ${fmtCount(total)}. Narrow the filters, or use flarehose deadletter list on the server.`
+      : '';
+    const box = $('dl-state');
+    box.replaceChildren();
+    const sk = r.skipped || {};
+    const skipped = (sk.invalid || 0) + (sk.torn || 0) + (sk.oversized || 0);
+    if (skipped) {
+      box.append(el('div', { class: 'note dl-note' }, `${fmtCount(skipped)} unreadable ${skipped === 1 ? 'line was' : 'lines were'} skipped in the dead-letter files (${sk.torn || 0} torn by a crash or being written, ${sk.invalid || 0} invalid, ${sk.oversized || 0} too large).`));
+    }
+    if (!entries.length) {
+      box.append(el('div', { class: 'state' }, el('h2', null, 'No dead letters'),
+        el('p', null, dl.since === 'all' && !dl.dataset && !dl.reason && !dl.state
+          ? 'Every record received so far could be normalized and stored.'
+          : 'Nothing matches these filters. Widen the time range or clear the filters.')));
+    }
+  }
+
+  function appendDeadLetter(tbody, e) {
+    const t = parseTime(e.time);
+    const tr = el('tr', { class: 'hit', tabindex: '0', 'aria-expanded': 'false' },
+      el('td', { class: 'c-time', title: e.time }, fmtTime(t, 'ms')),
+      el('td', { class: 'c-reason' }, el('span', { class: 'reason', title: e.reason }, e.reason || '—')),
+      el('td', { class: 'c-ds' }, el('span', { class: 'ds', title: e.dataset || 'no dataset' }, e.dataset || '—')),
+      el('td', { class: 'c-stage' }, e.stage || ''),
+      el('td', { class: 'c-err', title: e.error }, e.error || ''),
+      el('td', { class: 'c-st' }, e.state ? el('span', { class: 'st st-' + e.state }, e.state.replace('_', ' ')) : ''),
+    );
+    const toggle = () => {
+      const next = tr.nextElementSibling;
+      if (next && next.classList.contains('detail')) {
+        next.remove();
+        tr.classList.remove('open');
+        tr.setAttribute('aria-expanded', 'false');
+        dl.open.delete(e.ref);
+      } else {
+        openDeadLetter(tr, e);
+        dl.open.add(e.ref);
+      }
+    };
+    tr.addEventListener('click', () => {
+      const sel = window.getSelection();
+      if (sel && sel.toString() && tr.contains(sel.anchorNode)) return;
+      toggle();
+    });
+    tr.addEventListener('keydown', (ev) => {
+      if (ev.target !== tr) return;
+      if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); toggle(); }
+      if (ev.key === 'ArrowDown') { ev.preventDefault(); nextRow(tr, 1); }
+      if (ev.key === 'ArrowUp') { ev.preventDefault(); nextRow(tr, -1); }
+    });
+    tbody.append(tr);
+    if (dl.open.has(e.ref)) openDeadLetter(tr, e);
+  }
+
+  function openDeadLetter(tr, e) {
+    tr.classList.add('open');
+    tr.setAttribute('aria-expanded', 'true');
+    tr.after(el('tr', { class: 'detail' }, el('td', { colspan: '6' }, deadLetterBox(e))));
+  }
+
+  function deadLetterBox(e) {
+    const kv = el('tbody');
+    const row = (k, v) => { if (v !== undefined && v !== null && v !== '') kv.append(el('tr', null, el('td', { class: 'key' }, k), el('td', { class: 'val' }, String(v)))); };
+    row('ref', e.ref);
+    row('time', e.time);
+    row('stage', e.stage);
+    row('replay state', e.state || 'pending');
+    row('source', e.source);
+    row('origin', e.origin);
+    row('dataset', e.dataset || '(none)');
+    row('line', e.line);
+    row('reason', e.reason);
+    row('error', e.error);
+    row('record id', e.record_id);
+    let text, label;
+    if (e.doc !== undefined) {
+      text = JSON.stringify(e.doc, null, 2);
+      label = 'Document the sink rejected';
+    } else if (e.raw_b64) {
+      text = e.raw_b64;
+      label = 'Raw record (not UTF-8, shown base64-encoded)';
+    } else {
+      text = e.raw || '';
+      label = 'Raw record, as received';
+    }
+    const pre = el('pre', { class: 'json raw' }, text);
+    const copy = el('button', { type: 'button', title: 'Copy the record' }, 'Copy');
+    copy.addEventListener('click', () => copyText(text));
+    const note = e.truncated
+      ? el('div', { class: 'note dl-note' }, `Showing the first 64 KiB of ${fmtCount(e.size)} bytes. The whole record: `, el('code', null, `flarehose deadletter show ${e.ref} --raw`))
+      : null;
+    return el('div', { class: 'detail-box' },
+      el('table', { class: 'kv' }, kv),
+      el('div', { class: 'detail-head' }, el('span', null, `${label} (${fmtCount(e.size || 0)} bytes)`), el('span', { class: 'spacer' }), copy),
+      note, pre,
+      el('div', { class: 'note dl-note' }, 'Replay after a fix: ', el('code', null, 'flarehose deadletter replay')));
+  }
+
+  function initDeadLetters() {
+    $('dl-btn').addEventListener('click', () => setView(state.view === 'deadletters' ? '' : 'deadletters'));
+    $('dl-back').addEventListener('click', () => setView(''));
+    const on = (id, key) => $(id).addEventListener('change', (ev) => { dl[key] = ev.target.value; loadDeadLetters(); });
+    on('dl-since', 'since');
+    on('dl-dataset', 'dataset');
+    on('dl-reason', 'reason');
+    on('dl-filter-state', 'state');
+    $('dl-reload').addEventListener('click', () => loadDeadLetters(true));
+    if (state.view !== 'deadletters') loadDeadLetterCount();
+    setInterval(() => { if (document.visibilityState === 'visible' && state.view !== 'deadletters') loadDeadLetterCount(); }, 60000);
+  }
+
   // ---------- wiring ----------
   function init() {
     readURL();
@@ -982,8 +1186,9 @@
     $('search-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       const q = $('q').value.trim();
-      const changed = q !== state.q;
+      const changed = q !== state.q || state.view !== '';
       state.q = q;
+      state.view = '';
       run({ push: changed });
     });
     $('q').addEventListener('keydown', (ev) => {
@@ -991,6 +1196,7 @@
     });
     $('dataset').addEventListener('change', (ev) => {
       state.dataset = ev.target.value;
+      state.view = '';
       run({ push: true });
     });
     $('range').addEventListener('change', (ev) => {
@@ -999,6 +1205,7 @@
       $('custom-range').hidden = true;
       state.since = v;
       state.until = '';
+      state.view = '';
       run({ push: true });
     });
     $('custom-range').addEventListener('submit', (ev) => {
@@ -1067,6 +1274,7 @@
       clearTimeout(resizeTimer);
       resizeTimer = setTimeout(drawHistogram, 120);
     });
+    initDeadLetters();
     $('q').value = state.q;
     run();
     api('version', null).then((v) => {
@@ -1077,7 +1285,7 @@
 
   // rerenderTimes redraws what shows times after the time zone changed.
   function rerenderTimes() {
-    for (const td of document.querySelectorAll('#hits td.c-time')) {
+    for (const td of document.querySelectorAll('#hits td.c-time, #dl-rows td.c-time')) {
       td.textContent = fmtTime(parseTime(td.title), 'ms');
     }
     drawHistogram();
