@@ -25,8 +25,10 @@ var parserPool = sync.Pool{New: func() any { return new(fastjson.Parser) }}
 // "store_invalid_json"}. A record without a time is stored with the time of
 // the write, so that it is searchable and expires.
 //
-// Write is idempotent: a record whose (dataset, id, ts) is already stored,
-// or repeated within the batch, is not stored again (see dedup.go); it is
+// Write is idempotent, so that re-delivered batches are harmless: a record
+// whose (dataset, id, ts) is already stored, or repeated within the batch,
+// is not stored again (for a record without a time: whose (dataset, id) was
+// stored in the last 24 hours); see dedup.go. Skipped records are logged and
 // counted in records_dropped_total{reason="duplicate"}.
 func (s *Store) Write(ctx context.Context, b *event.Batch) error {
 	if b == nil || len(b.Records) == 0 {
@@ -65,7 +67,7 @@ func (s *Store) write(ctx context.Context, b *event.Batch, now time.Time) (int, 
 	}()
 
 	plan := planBatch(b, now.UTC())
-	if err := error(nil); err != nil {
+	if err := s.checkExisting(ctx, conn, b, plan, now.UTC()); err != nil {
 		return 0, fmt.Errorf("store: write: duplicate check: %w", err)
 	}
 

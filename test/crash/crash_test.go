@@ -35,15 +35,26 @@ func skipUnlessCrashTests(t *testing.T) {
 	}
 }
 
+// goTool is the go command of the toolchain running the test, else the one
+// on PATH.
+func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); runtime.GOROOT() != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return "go"
+}
+
 // buildFlarehose builds cmd/flarehose into a temporary directory.
 func buildFlarehose(t *testing.T) string {
 	t.Helper()
-	root, err := exec.Command("go", "env", "GOMOD").Output()
+	root, err := exec.Command(goTool(), "env", "GOMOD").Output()
 	if err != nil {
 		t.Fatalf("go env GOMOD: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "flarehose")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/flarehose")
+	cmd := exec.Command(goTool(), "build", "-o", bin, "./cmd/flarehose")
 	cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -64,7 +75,9 @@ func TestCrashKillRestart(t *testing.T) {
 	const rounds = 20
 	const gracefulRound = 10
 	srv := newServer(t, []string{bin}, nil, "duckdb")
-	lg := newLoadGen(t, srv, 4, 3000, 0.05, rand.Uint64())
+	seed := rand.Uint64()
+	t.Logf("simulator seed %d", seed)
+	lg := newLoadGen(t, srv, 4, 3000, 0.05, seed)
 	for round := 1; round <= rounds; round++ {
 		srv.start()
 		load := time.Duration(300+rand.IntN(1200)) * time.Millisecond
@@ -113,7 +126,9 @@ func TestSinkFailsMidBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := newServer(t, []string{self}, []string{childEnv + "=0.25"}, flakySinkType)
-	lg := newLoadGen(t, srv, 4, 3000, 0, rand.Uint64())
+	seed := rand.Uint64()
+	t.Logf("simulator seed %d", seed)
+	lg := newLoadGen(t, srv, 4, 3000, 0, seed)
 	for round := 1; round <= 4; round++ {
 		srv.start()
 		time.Sleep(time.Duration(800+rand.IntN(700)) * time.Millisecond)
@@ -127,6 +142,9 @@ func TestSinkFailsMidBatch(t *testing.T) {
 	}
 	counts := storedRays(t, srv)
 	checkExactlyOnce(t, acked, lg.sent, counts)
+	if dl := deadLetters(t, srv); dl != "" {
+		t.Errorf("dead letters (simulated records are all valid):\n%s", dl)
+	}
 	ls := report(t, srv, lg, counts, start)
 	injected := 0
 	for _, n := range ls.injected {
@@ -135,12 +153,15 @@ func TestSinkFailsMidBatch(t *testing.T) {
 	if injected == 0 || ls.sinkFailures == 0 {
 		t.Errorf("no sink failure was injected (%v) or retried (%d): the test tested nothing", ls.injected, ls.sinkFailures)
 	}
+	if ls.injected["half"]+ls.injected["after"] > 0 && ls.duplicates == 0 {
+		t.Errorf("writes failed after committing (%v) but their retries skipped no duplicate", ls.injected)
+	}
 }
 
 func report(t *testing.T, srv *server, lg *loadGen, counts map[string]int, start time.Time) logStats {
 	t.Helper()
 	st, acked := lg.stats()
-	ls := srv.scanLogs("")
+	ls := srv.scanLogs()
 	t.Logf("serve started %d times; %d uploads (%d records) made, %d requests: %d acknowledged, %d refused (down), %d unanswered (killed), %d rejected (429/503)",
 		srv.starts, st.uploads, st.uploads*recordsPerUpload, st.posts, st.acked, st.refused, st.unanswered, st.rejected)
 	t.Logf("re-sent after they may have been stored: %d records (%d uploads re-sent on purpose after a 200)", st.resentRecords, st.lostAckResent)
@@ -150,8 +171,11 @@ func report(t *testing.T, srv *server, lg *loadGen, counts map[string]int, start
 		t.Logf("logged error: %.400s", e)
 	}
 	t.Logf("took %v", time.Since(start).Round(time.Millisecond))
-	if st.resentRecords > 0 && ls.duplicates == 0 {
-		t.Errorf("records were re-sent but the store never skipped a duplicate: dedup not exercised")
+	if st.lostAckResent > 0 && ls.duplicates == 0 {
+		t.Errorf("acknowledged uploads were sent again but the store never skipped a duplicate")
+	}
+	for _, r := range ls.races {
+		t.Errorf("race detector in serve: %s", r)
 	}
 	return ls
 }
