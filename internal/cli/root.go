@@ -60,6 +60,7 @@ lost into an embedded DuckDB store or Elasticsearch/OpenSearch.`,
 		newBenchCmd(s),
 		newDeadletterCmd(s),
 		newSimCmd(s),
+		newLogpushCmd(s),
 	)
 	return root
 }
