@@ -164,7 +164,10 @@ sinks:
 	fmt.Fprintf(s.out, "acked:     %8.0f events/s  (%s; 200 = fsynced in the queue)\n", rate(acked), acked.Round(time.Millisecond))
 	fmt.Fprintf(s.out, "stored:    %8.0f events/s  (%s; committed in DuckDB)\n", rate(stored), stored.Round(time.Millisecond))
 	fmt.Fprintf(s.out, "ack:       p50 %s  p99 %s  max %s per upload; %d retried (429/503)\n", pct(0.5).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), pct(1).Round(time.Millisecond), failures.Load())
-	fmt.Fprintf(s.out, "peak RSS:  %s (includes the pre-generated uploads: %s)\n", peakRSS(), mib(int64(totalLen(bodies))))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(s.out, "peak RSS:  %s (includes the pre-generated uploads: %s; Go runtime holds %s, the rest is DuckDB)\n",
+		peakRSS(), mib(int64(totalLen(bodies))), mib(int64(ms.Sys-ms.HeapReleased)))
 	return nil
 }
 

@@ -16,7 +16,8 @@ type SinkConfig struct {
 	Path string `yaml:"path"`
 	// Retention deletes events older than this (e.g. 30d); 0 keeps everything.
 	Retention config.Duration `yaml:"retention"`
-	// MemoryLimit caps DuckDB's memory (DuckDB syntax: "1GB", "512MB").
+	// MemoryLimit caps DuckDB's buffer memory (DuckDB syntax: "1GB", "512MB").
+	// It bounds the cache, not every allocation: expect RSS above it.
 	MemoryLimit string `yaml:"memory_limit"`
 }
 
@@ -24,9 +25,10 @@ type SinkConfig struct {
 const DefaultFile = "flarehose.duckdb"
 
 // DefaultSinkConfig returns the defaults: <data_dir>/flarehose.duckdb, 30
-// days, 1GB of DuckDB memory.
+// days, 512MB of DuckDB buffer memory (DuckDB's own default, 80% of RAM, is
+// too greedy for a collector that shares its machine).
 func DefaultSinkConfig() *SinkConfig {
-	return &SinkConfig{Path: DefaultFile, Retention: config.Duration(30 * 24 * time.Hour), MemoryLimit: "1GB"}
+	return &SinkConfig{Path: DefaultFile, Retention: config.Duration(30 * 24 * time.Hour), MemoryLimit: "512MB"}
 }
 
 // Validate checks the section.
