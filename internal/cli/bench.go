@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -20,6 +21,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/spf13/cobra"
 
+	"github.com/flarehose/flarehose/internal/cfclient"
 	"github.com/flarehose/flarehose/internal/config"
 	"github.com/flarehose/flarehose/internal/service"
 	"github.com/flarehose/flarehose/internal/sim"
@@ -30,6 +32,7 @@ type benchFlags struct {
 	records, batch, concurrency int
 	dataset, dataDir            string
 	keep                        bool
+	sink, esURL, fields         string
 }
 
 func newBenchCmd(s streams) *cobra.Command {
@@ -55,6 +58,9 @@ machine the client's share of the CPU is part of the result.`,
 	fl.StringVar(&f.dataset, "dataset", "http_requests", "dataset to simulate (http_requests, firewall_events, audit_logs)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "data directory (default: a temporary one, removed afterwards)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the data directory")
+	fl.StringVar(&f.sink, "sink", "duckdb", "where records go: duckdb, elasticsearch (--es-url), or accept-all (an in-process bulk endpoint that accepts everything: measures flarehose alone)")
+	fl.StringVar(&f.esURL, "es-url", "", "Elasticsearch/OpenSearch URL for --sink elasticsearch")
+	fl.StringVar(&f.fields, "fields", "all", "Logpush fields per record: all, or a preset of 'flarehose logpush jobs create' (default: about 1.5 KB per http_requests record)")
 	return cmd
 }
 
@@ -80,6 +86,25 @@ func runBench(ctx context.Context, s streams, f benchFlags) error {
 		return err
 	}
 	secret := randomSecret(24)
+	sinkYAML := "  - type: duckdb\n    retention: 0s\n"
+	switch f.sink {
+	case "duckdb":
+	case "accept-all", "elasticsearch":
+		url := f.esURL
+		if f.sink == "accept-all" {
+			stop, u, err := acceptAllBulk()
+			if err != nil {
+				return err
+			}
+			defer stop()
+			url = u
+		} else if url == "" {
+			return usagef("--sink elasticsearch needs --es-url")
+		}
+		sinkYAML = fmt.Sprintf("  - type: elasticsearch\n    urls: [%q]\n    namespace: bench\n", url)
+	default:
+		return usagef("--sink %q: want duckdb, elasticsearch or accept-all", f.sink)
+	}
 	cfg, err := config.Parse([]byte(fmt.Sprintf(`
 data_dir: %q
 log: {level: warn}
@@ -90,9 +115,7 @@ sources:
     secret: %s
     max_concurrent: %d
 sinks:
-  - type: duckdb
-    retention: 0s
-`, dir, secret, f.concurrency)), nil)
+%s`, dir, secret, f.concurrency, sinkYAML)), nil)
 	if err != nil {
 		return err
 	}
@@ -162,11 +185,11 @@ sinks:
 	fmt.Fprintf(s.out, "machine:   %d CPUs (GOMAXPROCS %d), %s/%s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(s.out, "load:      %d %s records, %.0f bytes/record raw, %d uploads of %d, %d in flight\n", f.records, f.dataset, float64(raw)/float64(f.records), len(bodies), f.batch, f.concurrency)
 	fmt.Fprintf(s.out, "acked:     %8.0f events/s  (%s; 200 = fsynced in the queue)\n", rate(acked), acked.Round(time.Millisecond))
-	fmt.Fprintf(s.out, "stored:    %8.0f events/s  (%s; committed in DuckDB)\n", rate(stored), stored.Round(time.Millisecond))
+	fmt.Fprintf(s.out, "stored:    %8.0f events/s  (%s; committed by the %s sink)\n", rate(stored), stored.Round(time.Millisecond), f.sink)
 	fmt.Fprintf(s.out, "ack:       p50 %s  p99 %s  max %s per upload; %d retried (429/503)\n", pct(0.5).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), pct(1).Round(time.Millisecond), failures.Load())
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Fprintf(s.out, "peak RSS:  %s (includes the pre-generated uploads: %s; Go runtime holds %s, the rest is DuckDB)\n",
+	fmt.Fprintf(s.out, "peak RSS:  %s (includes the pre-generated uploads: %s; the Go runtime holds %s, the rest is outside it: DuckDB)\n",
 		peakRSS(), mib(int64(totalLen(bodies))), mib(int64(ms.Sys-ms.HeapReleased)))
 	return nil
 }
@@ -177,7 +200,15 @@ func benchBodies(f benchFlags) (bodies [][]byte, raw int64, err error) {
 	if err != nil {
 		return nil, 0, usageError{err}
 	}
-	format, err := sim.NewFormat(f.dataset, sim.OutputOptions{TimestampFormat: sim.TimestampRFC3339ns})
+	opts := sim.OutputOptions{TimestampFormat: sim.TimestampRFC3339ns}
+	if f.fields != "all" {
+		names, ok := cfclient.Preset(f.dataset, f.fields)
+		if !ok {
+			return nil, 0, usagef("--fields %q: no such preset for %s (have: %s)", f.fields, f.dataset, strings.Join(cfclient.Presets(f.dataset), ", "))
+		}
+		opts.FieldNames = names
+	}
+	format, err := sim.NewFormat(f.dataset, opts)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -268,4 +299,31 @@ func totalLen(bs [][]byte) int {
 		n += len(b)
 	}
 	return n
+}
+
+// acceptAllBulk serves just enough of the Elasticsearch API for the
+// elasticsearch sink (GET /, templates, _bulk) and accepts every document
+// without looking at it, so a benchmark measures flarehose alone.
+func acceptAllBulk() (stop func(), url string, err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == "/":
+			io.WriteString(w, `{"name":"accept-all","version":{"distribution":"opensearch","number":"2.19.6"}}`)
+		case strings.HasSuffix(r.URL.Path, "/_bulk"):
+			io.WriteString(w, `{"errors":false}`)
+		case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "_template"):
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{}`)
+		default:
+			io.WriteString(w, `{"acknowledged":true}`)
+		}
+	})}
+	go srv.Serve(ln)
+	return func() { srv.Close() }, "http://" + ln.Addr().String(), nil
 }

@@ -11,9 +11,13 @@ import (
 	"strings"
 
 	"github.com/flarehose/flarehose/internal/config"
+	"github.com/flarehose/flarehose/internal/search"
+	"github.com/flarehose/flarehose/internal/search/esquery"
 	"github.com/flarehose/flarehose/internal/sink"
 	"github.com/flarehose/flarehose/internal/sink/elasticsearch"
 	"github.com/flarehose/flarehose/internal/source"
+	"github.com/flarehose/flarehose/internal/source/cfaudit"
+	"github.com/flarehose/flarehose/internal/source/logpull"
 	"github.com/flarehose/flarehose/internal/source/logpush"
 	"github.com/flarehose/flarehose/internal/store"
 )
@@ -35,6 +39,9 @@ type SinkFactory struct {
 	Description string
 	NewConfig   func() Validator
 	Build       func(name string, cfg Validator, deps sink.Deps) (sink.Sink, error)
+	// Engine, when set, searches what the sink stored (for the UI, API and
+	// `flarehose search`); sinks that are themselves a search.Engine need none.
+	Engine func(sink.Sink) search.Engine
 }
 
 // Sources lists every source type.
@@ -45,6 +52,22 @@ var Sources = []SourceFactory{
 		NewConfig:   func() Validator { c := &logpush.Config{}; c.SetDefaults(); return c },
 		Build: func(name string, c Validator, d source.Deps) (source.Source, error) {
 			return logpush.New(name, *c.(*logpush.Config), d)
+		},
+	},
+	{
+		Type:        "cloudflare_audit",
+		Description: "Cloudflare audit logs API poller (v2 cursor pages or v1 numbered pages), checkpointed, deduplicated over its overlap",
+		NewConfig:   func() Validator { c := &cfaudit.Config{}; c.SetDefaults(); return c },
+		Build: func(name string, c Validator, d source.Deps) (source.Source, error) {
+			return cfaudit.New(name, *c.(*cfaudit.Config), d)
+		},
+	},
+	{
+		Type:        "cloudflare_logpull",
+		Description: "Cloudflare Logpull API poller: a zone's HTTP request logs, window by window, checkpointed",
+		NewConfig:   func() Validator { c := &logpull.Config{}; c.SetDefaults(); return c },
+		Build: func(name string, c Validator, d source.Deps) (source.Source, error) {
+			return logpull.New(name, *c.(*logpull.Config), d)
 		},
 	},
 }
@@ -65,6 +88,10 @@ var Sinks = []SinkFactory{
 		NewConfig:   func() Validator { return elasticsearch.DefaultConfig() },
 		Build: func(name string, c Validator, d sink.Deps) (sink.Sink, error) {
 			return elasticsearch.NewSink(name, *c.(*elasticsearch.Config), d)
+		},
+		Engine: func(s sink.Sink) search.Engine {
+			es := s.(*elasticsearch.Sink)
+			return esquery.New(es.Client(), es.Namespace())
 		},
 	},
 }

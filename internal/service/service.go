@@ -116,8 +116,12 @@ func New(cfg *config.Config, log *slog.Logger, metrics *telemetry.Metrics, versi
 			return nil, fmt.Errorf("sink %q: %w", c.Name, err)
 		}
 		s.sinks = append(s.sinks, sk)
-		if e, ok := sk.(search.Engine); ok && s.engine == nil {
-			s.engine = e // the first searchable sink serves the UI and API
+		if s.engine == nil { // the first searchable sink serves the UI and API
+			if e, ok := sk.(search.Engine); ok {
+				s.engine = e
+			} else if f.Engine != nil {
+				s.engine = f.Engine(sk)
+			}
 		}
 	}
 	for _, c := range cfg.Sources {

@@ -15,6 +15,7 @@ package elasticsearch
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -109,7 +110,38 @@ func NewSink(name string, cfg Config, d sink.Deps) (*Sink, error) {
 	if d.DeadLetters != nil {
 		o.OnRejected = DeadLetterFunc(d.DeadLetters, name)
 	}
-	return New(name, cfg, o)
+	s, err := New(name, cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	if d.Metrics != nil {
+		if err := s.registerMetrics(d.Metrics.Registry); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// registerMetrics exports Stats as flarehose_sink_items_total{sink,outcome}:
+// created, duplicate (409: a re-delivery), retried (429/5xx items sent
+// again) and rejected (to the dead letters).
+func (s *Sink) registerMetrics(r prometheus.Registerer) error {
+	for outcome, read := range map[string]func(Stats) int64{
+		"created":   func(st Stats) int64 { return st.Created },
+		"duplicate": func(st Stats) int64 { return st.Duplicates },
+		"retried":   func(st Stats) int64 { return st.Retried },
+		"rejected":  func(st Stats) int64 { return st.Rejected },
+	} {
+		c := prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "flarehose", Name: "sink_items_total",
+			Help:        "Documents a search-cluster sink sent, by outcome.",
+			ConstLabels: prometheus.Labels{"sink": s.name, "outcome": outcome},
+		}, func() float64 { return float64(read(s.Stats())) })
+		if err := r.Register(c); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // normalizerFields maps a dataset's fields as the normalizer declares them
