@@ -40,6 +40,11 @@ type Metrics struct {
 
 	// Disk
 	StorageErrors *prometheus.CounterVec // store ("queue", "deadletter"): writes that failed (disk full, I/O error); the sender got 503 + Retry-After
+
+	// API pollers (Cloudflare audit logs, Logpull)
+	PollLastSuccess *prometheus.GaugeVec   // source: unix time of the last poll that read everything available
+	PollLag         *prometheus.GaugeVec   // source: seconds between now and the time up to which the source has read everything
+	PollErrors      *prometheus.CounterVec // source, reason: failed polls (auth, rate_limited, server, network, malformed, backpressure, ...)
 }
 
 // NewMetrics builds the metrics on a fresh registry, with Go and process
@@ -72,6 +77,9 @@ func NewMetrics() *Metrics {
 		SinkUp:            f.gaugeVec("sink_up", "1 while a sink's writes succeed, 0 while they fail and are retried (or the sink stopped).", "sink"),
 		SinkLastSuccess:   f.gaugeVec("sink_last_success_timestamp_seconds", "Unix time of a sink's last committed write.", "sink"),
 		StorageErrors:     f.counterVec("storage_write_errors_total", "Writes to disk that failed (disk full, I/O error): the upload was refused with 503 + Retry-After.", "store"),
+		PollLastSuccess:   f.gaugeVec("poll_last_success_timestamp_seconds", "Unix time of an API poller's last poll that read everything available.", "source"),
+		PollLag:           f.gaugeVec("poll_lag_seconds", "Seconds between now and the time up to which an API poller has read everything.", "source"),
+		PollErrors:        f.counterVec("poll_errors_total", "Failed polls of an API poller, by reason (retried with backoff).", "source", "reason"),
 	}
 }
 
