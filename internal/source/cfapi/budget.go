@@ -60,6 +60,7 @@ type Budget struct {
 	window       time.Duration
 	starts       []time.Time // ring of the last limit start times
 	next         int
+	blockedFrom  time.Time // when the block was set (per the clock then)
 	blockedUntil time.Time
 }
 
@@ -72,6 +73,9 @@ func NewBudget(limit int, window time.Duration) *Budget {
 func (b *Budget) reserve(now time.Time) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if now.Before(b.blockedFrom) {
+		b.blockedFrom, b.blockedUntil = time.Time{}, time.Time{} // the clock went back
+	}
 	if now.Before(b.blockedUntil) {
 		return b.blockedUntil.Sub(now)
 	}
@@ -102,11 +106,11 @@ func (b *Budget) Wait(ctx context.Context, clock Clock) error {
 	}
 }
 
-// Block makes Wait hold every request until t.
-func (b *Budget) Block(until time.Time) {
+// Block makes Wait hold every request from now until until.
+func (b *Budget) Block(now, until time.Time) {
 	b.mu.Lock()
 	if until.After(b.blockedUntil) {
-		b.blockedUntil = until
+		b.blockedFrom, b.blockedUntil = now, until
 	}
 	b.mu.Unlock()
 }

@@ -262,7 +262,8 @@ func (c *Client) send(ctx context.Context, path string, q url.Values, gzip bool,
 		if wait <= 0 {
 			wait = 5 * time.Second
 		}
-		all[len(all)-1].Block(c.clock.Now().Add(wait)) // the most specific budget this call used
+		now := c.clock.Now()
+		all[len(all)-1].Block(now, now.Add(wait)) // the most specific budget this call used
 	}
 	return nil, e
 }

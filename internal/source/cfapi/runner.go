@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flarehose/flarehose/internal/telemetry"
@@ -26,11 +27,17 @@ type Runner struct {
 	// checkpoint be written.
 	Poll func(ctx, consumeCtx context.Context) (time.Duration, error)
 
+	progressed    atomic.Bool
 	mu            sync.Mutex
 	cancel        context.CancelFunc
 	consumeCancel context.CancelFunc
 	done          chan struct{}
 }
+
+// Progress tells the runner that the poll in progress moved its
+// checkpoint: a failure after it starts the backoff afresh (a source that
+// fails on every other window still moves at full speed).
+func (r *Runner) Progress() { r.progressed.Store(true) }
 
 // Start runs the loop in a goroutine; the first Poll starts at once.
 func (r *Runner) Start() error {
@@ -81,6 +88,9 @@ func (r *Runner) loop(ctx, cctx context.Context, done chan struct{}) {
 		wait, err := r.Poll(ctx, cctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if r.progressed.Swap(false) {
+			failures = 0
 		}
 		if err != nil {
 			failures++

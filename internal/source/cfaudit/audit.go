@@ -176,8 +176,13 @@ func (s *Source) Start(ctx context.Context, next event.Consumer) error {
 	if err := s.prepare(next); err != nil {
 		return err
 	}
-	s.log.Info("polling the audit log", "api", s.cfg.Version, "account_id", s.cfg.AccountID,
-		"since", s.st.Since.Format(time.RFC3339), "resumed", s.loaded, "interval", s.cfg.Interval.String())
+	if s.loaded {
+		s.log.Info("polling the audit log from its checkpoint", "api", s.cfg.Version, "account_id", s.cfg.AccountID,
+			"since", s.st.Since.Format(time.RFC3339), "interval", s.cfg.Interval.String())
+	} else {
+		s.log.Info("polling the audit log, no checkpoint yet", "api", s.cfg.Version, "account_id", s.cfg.AccountID,
+			"backfill", s.cfg.Since.String(), "interval", s.cfg.Interval.String())
+	}
 	return s.runner.Start()
 }
 
@@ -409,7 +414,11 @@ func (s *Source) deliver(ctx, cctx context.Context, items []json.RawMessage, sta
 		return &cfapi.ConsumerError{Err: err}
 	}
 	s.apply(news, start)
-	return s.save()
+	if err := s.save(); err != nil {
+		return err
+	}
+	s.runner.Progress()
+	return nil
 }
 
 func compactJSON(raw []byte) ([]byte, error) {

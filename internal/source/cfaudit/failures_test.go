@@ -102,7 +102,7 @@ func TestAuthFailures(t *testing.T) {
 
 			cfg := e.config("v2", tc.mod)
 			cfg.Interval = config.Duration(time.Hour)
-			s, clk := e.source(cfg, 0)
+			s, _ := e.source(cfg, 0)
 			rec := &cfapitest.Recorder{IDField: "id"}
 			err := pollOnce(t, s, rec)
 			var ae *cfapi.Error
@@ -122,7 +122,6 @@ func TestAuthFailures(t *testing.T) {
 			}
 
 			// The running source logs it at error level, counted, without the secret.
-			_ = clk
 			s2, clk2 := e.source(cfg, 0)
 			clk2.Block = 30 * time.Minute // stop when the backoff (1m, 2m, ...) reaches 30m
 			run(t, s2, clk2, rec)
@@ -466,5 +465,38 @@ func TestCheckpointProblems(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), "another account") {
 		t.Fatal("no warning about the other account's checkpoint")
+	}
+}
+
+// Items that are not what the API documents (not objects, no id, an id
+// that is a number, no time) are handed on as they are (the pipeline
+// dead-letters what it cannot read) and remembered by id or content hash.
+func TestOddItemsHandedOn(t *testing.T) {
+	e := newEnv(t, cfsim.Config{})
+	e.tamper.Change = func(n int, r *http.Request, rec *httptest.ResponseRecorder) *cfapitest.Answer {
+		if r.URL.Query().Get("page") == "1" {
+			return &cfapitest.Answer{Status: 200, Body: `{"success":true,"errors":[],"result":[1,"x",null,{"id":5},{"no":"id"},
+				{"id":"a","when":"not a time"},{"id":"b","when":"2999-01-01T00:00:00Z"}]}`}
+		}
+		return &cfapitest.Answer{Status: 200, Body: `{"success":true,"errors":[],"result":[]}`}
+	}
+	s, _ := e.source(e.config("v1"), 0)
+	rec := &cfapitest.Recorder{IDField: "id"}
+	if err := pollOnce(t, s, rec); err != nil {
+		t.Fatal(err)
+	}
+	if d := rec.Deliveries(); len(d) != 1 || d[0].Lines != 7 {
+		t.Fatalf("deliveries %+v", d)
+	}
+	st := e.readCheckpoint("audit")
+	if len(st.Seen) != 7 || !st.Newest.IsZero() || !st.Since.Equal(t0.Add(-24*time.Hour)) {
+		t.Fatalf("checkpoint %+v: a far-future time must not move newest", st)
+	}
+	// Again: all seen, nothing handed on twice.
+	if err := pollOnce(t, s, rec); err != nil || rec.Calls() != 1 {
+		t.Fatalf("%v, %d deliveries", err, rec.Calls())
+	}
+	if !strings.Contains(e.logs.String(), "far ahead") {
+		t.Fatal("no warning about the far-future time")
 	}
 }

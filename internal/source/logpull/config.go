@@ -37,9 +37,10 @@ type Config struct {
 	Since config.Duration `yaml:"since"`
 	// Interval is the time between polls once caught up (default 1m).
 	Interval config.Duration `yaml:"interval"`
-	// Timestamps is the timestamp format asked for: rfc3339ns (default,
-	// what the normalizer prefers; if Cloudflare refuses it the source falls
-	// back to unixnano once and remembers), unixnano, unix or rfc3339.
+	// Timestamps is the timestamp format asked for: unixnano (default: the
+	// one of Logpull's documented formats that keeps nanoseconds), unix,
+	// rfc3339, or rfc3339ns (newer Logpush format; if Cloudflare refuses it
+	// for Logpull the source falls back to unixnano once and remembers).
 	Timestamps string `yaml:"timestamps"`
 	// ChunkBytes is the size of the pieces a window's records are handed
 	// to the pipeline in (default 8MiB).
@@ -58,7 +59,7 @@ const (
 	DefaultSince      = time.Hour
 	Retention         = 7 * 24 * time.Hour
 	DefaultInterval   = time.Minute
-	DefaultTimestamps = "rfc3339ns"
+	DefaultTimestamps = "unixnano"
 )
 
 // SetDefaults fills every unset field.

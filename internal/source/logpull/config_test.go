@@ -32,7 +32,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Window.D() != 5*time.Minute || c.Delay.D() != 5*time.Minute || c.Since.D() != time.Hour || c.Interval.D() != time.Minute ||
-		c.Timestamps != "rfc3339ns" || c.Sample != 0 || len(c.Fields) != 0 || c.ChunkBytes != 8<<20 || c.MaxWindowTime.D() != 15*time.Minute {
+		c.Timestamps != "unixnano" || c.Sample != 0 || len(c.Fields) != 0 || c.ChunkBytes != 8<<20 || c.MaxWindowTime.D() != 15*time.Minute {
 		t.Fatalf("defaults: %+v", c)
 	}
 }

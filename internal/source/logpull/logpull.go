@@ -18,9 +18,10 @@
 // and windows need no overlap.
 //
 // Each request asks for fields (default: all, from
-// /logs/received/fields, fetched once), timestamps=rfc3339ns (falls back
-// to unixnano once, for good, if Cloudflare refuses it: its docs list only
-// unixnano, unix and rfc3339 for Logpull) and sample when set.
+// /logs/received/fields, fetched once), timestamps=unixnano by default
+// (Logpull documents unixnano, unix and rfc3339; a configured rfc3339ns
+// falls back to unixnano once, for good, if Cloudflare refuses it) and
+// sample when set.
 //
 // # A window is handed on only once it is complete
 //
@@ -189,7 +190,11 @@ func (s *Source) Start(ctx context.Context, next event.Consumer) error {
 	if err := s.prepare(next); err != nil {
 		return err
 	}
-	s.log.Info("pulling Logpull windows", "zone_id", s.cfg.ZoneID, "resumed", s.loaded, "from", s.st.End.Format(time.RFC3339),
+	from := "now - " + s.cfg.Since.String() + " (no checkpoint yet)"
+	if s.loaded {
+		from = s.st.End.Format(time.RFC3339)
+	}
+	s.log.Info("pulling Logpull windows", "zone_id", s.cfg.ZoneID, "from", from,
 		"window", s.cfg.Window.String(), "delay", s.cfg.Delay.String(), "interval", s.cfg.Interval.String())
 	return s.runner.Start()
 }
@@ -243,8 +248,11 @@ func ceilMinute(t time.Time) time.Time {
 func (s *Source) poll(ctx, cctx context.Context) (time.Duration, error) {
 	now := s.clock.Now()
 	if !s.loaded {
-		s.st = checkpoint{Version: checkpointVersion, Type: typeName, ZoneID: s.cfg.ZoneID,
-			End: floorMinute(now.Add(-s.cfg.Since.D()))}
+		start := floorMinute(now.Add(-s.cfg.Since.D()))
+		if oldest := ceilMinute(now.Add(-Retention + s.margin)); start.Before(oldest) {
+			start = oldest // since: 7d means as far back as Logpull keeps
+		}
+		s.st = checkpoint{Version: checkpointVersion, Type: typeName, ZoneID: s.cfg.ZoneID, End: start}
 		s.loaded = true
 	}
 	s.setLag(now)
@@ -445,6 +453,7 @@ func (s *Source) pullWindow(ctx context.Context, start, end time.Time) error {
 		if err := s.save(); err != nil {
 			return err
 		}
+		s.runner.Progress()
 		s.setLag(s.clock.Now())
 		return nil
 	}
@@ -532,6 +541,7 @@ func (s *Source) deliverPending(ctx, cctx context.Context) error {
 		return err
 	}
 	os.Remove(s.spoolPath)
+	s.runner.Progress()
 	s.setLag(s.clock.Now())
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ func TestFirstPollBackfillsWindows(t *testing.T) {
 	cfg := e.config(func(c *Config) {
 		c.Since = config.Duration(2 * time.Hour)
 		c.Window = config.Duration(25 * time.Minute)
+		c.Timestamps = "rfc3339ns" // not a Logpull format: exercises the fallback
 	})
 	s, _ := e.source(cfg, 0)
 	rec := &cfapitest.Recorder{IDField: "RayID"}
@@ -589,5 +591,76 @@ func slicesChunk(b []byte, n int) func(func([]byte) bool) {
 			}
 			b = b[k:]
 		}
+	}
+}
+
+// Every window's first answer broken: each is asked again after a short
+// backoff that does not grow, since every window still gets stored.
+func TestStreamErrorOnEveryWindowKeepsBackoffShort(t *testing.T) {
+	tried := map[time.Time]bool{}
+	var mu sync.Mutex
+	e := newEnv(t, cfsim.Config{LogpullFault: func(zone string, start, end time.Time) (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		first := !tried[start]
+		tried[start] = true
+		return 3, first
+	}})
+	cfg := e.config(func(c *Config) {
+		c.Since, c.Window, c.Interval = config.Duration(time.Hour), config.Duration(5*time.Minute), config.Duration(time.Hour)
+		c.Fields, c.Timestamps = []string{"RayID"}, "unixnano"
+	})
+	s, clk := e.source(cfg, 0)
+	rec := &cfapitest.Recorder{IDField: "RayID"}
+	run(t, s, clk, rec)
+	got, _ := rec.IDs()
+	cfapitest.SameSet(t, got, e.expected(t0.Add(-time.Hour), s.st.End))
+	// 1s after each failure, never the 2s of a second failure in a row
+	// (other waits are Logpull's 15 requests a minute).
+	sleeps := clk.Sleeps()
+	ones := 0
+	for _, d := range sleeps {
+		if d == 2*time.Second {
+			t.Fatalf("sleeps %v: the backoff grew", sleeps)
+		}
+		if d == time.Second {
+			ones++
+		}
+	}
+	if n := counter(e.metrics, "stream"); n < 11 || float64(ones) < n {
+		t.Fatalf("%v stream errors counted, want one per window", n)
+	}
+}
+
+// Empty minutes are 200 with an empty body (gzip or not): the checkpoint
+// moves on, nothing is handed on, no spool is kept.
+func TestEmptyWindows(t *testing.T) {
+	e := newEnv(t, cfsim.Config{})
+	e.tamper.Change = func(n int, r *http.Request, rec *httptest.ResponseRecorder) *cfapitest.Answer {
+		if !strings.HasSuffix(r.URL.Path, "/received") {
+			return nil
+		}
+		if n%2 == 0 {
+			return &cfapitest.Answer{Status: 200, Header: map[string]string{"Content-Encoding": "gzip", "Content-Type": "application/x-ndjson"}, Body: gzipped("")}
+		}
+		return &cfapitest.Answer{Status: 200, Header: map[string]string{"Content-Type": "application/x-ndjson"}, Body: "\n"}
+	}
+	cfg := e.config(func(c *Config) {
+		c.Since, c.Window = config.Duration(30*time.Minute), config.Duration(5*time.Minute)
+		c.Fields, c.Timestamps = []string{"RayID"}, "unixnano"
+	})
+	s, _ := e.source(cfg, 0)
+	rec := &cfapitest.Recorder{IDField: "RayID"}
+	if err := pollOnce(t, s, rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Calls() != 0 || len(e.received()) != 5 {
+		t.Fatalf("%d deliveries, %d requests", rec.Calls(), len(e.received()))
+	}
+	if st := e.readCheckpoint(); !st.End.Equal(t0.Add(-5*time.Minute)) || st.Pending != nil {
+		t.Fatalf("checkpoint %+v", st)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(e.dir, "checkpoints")); len(entries) != 1 {
+		t.Fatalf("files left: %v", entries)
 	}
 }

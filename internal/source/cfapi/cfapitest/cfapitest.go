@@ -23,9 +23,9 @@ import (
 // SimClock is a cfapi.Clock over the simulator's FakeClock (anything with
 // Now and Advance), shifted by Offset (the source's clock minus the
 // simulator's: clock skew). Sleep advances the fake clock at once and
-// returns, except that a sleep of Idle or more (the poll interval) blocks
+// returns, except that a sleep of Block or more (the poll interval) blocks
 // until ctx ends: a source running its loop stops there once caught up,
-// and Idle() tells the test.
+// and WaitIdle tells the test.
 type SimClock struct {
 	Fake interface {
 		Now() time.Time
