@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -438,6 +437,13 @@ func (t *translator) freeText(parts []string) {
 		t.w(")")
 		return
 	}
+	// "anywhere" means unanchored at both ends: brut* matches "...brute...".
+	if esc[0] != "" {
+		esc = append([]string{""}, esc...)
+	}
+	if esc[len(esc)-1] != "" {
+		esc = append(esc, "")
+	}
 	t.w("(")
 	t.like("lower(CAST(doc AS VARCHAR))", esc)
 	t.w(")")
@@ -465,5 +471,3 @@ func jsonEscape(s string) string {
 	return out[1 : len(out)-1]
 }
 
-// microsToTime converts a bucket start in microseconds since the epoch.
-func microsToTime(us int64) time.Time { return time.UnixMicro(us).UTC() }

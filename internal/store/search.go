@@ -14,12 +14,11 @@ import (
 	"github.com/flarehose/flarehose/internal/search"
 )
 
-// Limits on requests.
+// Limits on requests (the same on every engine).
 const (
-	DefaultLimit  = 100
-	MaxLimit      = 10000
-	MaxBuckets    = 2000
-	defaultBucket = 60
+	DefaultLimit = search.DefaultLimit
+	MaxLimit     = search.MaxLimit
+	MaxBuckets   = search.MaxBuckets
 )
 
 // Search returns a page of matching events, newest first unless r.Asc, and
@@ -87,104 +86,50 @@ func (s *Store) Search(ctx context.Context, r search.Request) (*search.Result, e
 	return res, nil
 }
 
-// bucketSteps are the histogram widths offered, smallest first.
-var bucketSteps = []time.Duration{
-	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second, 30 * time.Second,
-	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
-	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour,
-	24 * time.Hour, 2 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 30 * 24 * time.Hour,
-	90 * 24 * time.Hour, 365 * 24 * time.Hour,
-}
-
-// bucketWidth picks the smallest step that covers span in at most n buckets.
-func bucketWidth(span time.Duration, n int) time.Duration {
-	for _, st := range bucketSteps {
-		if span <= st*time.Duration(n) {
-			return st
-		}
-	}
-	// Beyond the table: whole years.
-	w := bucketSteps[len(bucketSteps)-1]
-	for span > w*time.Duration(n) {
-		w *= 2
-	}
-	return w
-}
-
-// Histogram counts matching events per time bucket. The width comes from
-// r.Since..r.Until (or, when open, the matching events' own range) so that
-// about `buckets` bars result; buckets start at multiples of the width since
-// the Unix epoch (UTC). Empty buckets inside the range are returned with
-// count 0.
+// Histogram counts matching events per time bucket; search.Histogram lays
+// the buckets out (width from r.Since..r.Until or, when open, the matching
+// events' own range; buckets at multiples of the width since the Unix epoch;
+// empty ones inside the range with count 0).
 func (s *Store) Histogram(ctx context.Context, r search.Request, buckets int) ([]search.Bucket, time.Duration, error) {
 	if err := s.acquire(); err != nil {
 		return nil, 0, err
 	}
 	defer s.release()
-	if buckets <= 0 {
-		buckets = defaultBucket
-	}
-	if buckets > MaxBuckets {
-		buckets = MaxBuckets
-	}
 	where, args, err := s.sc.where(r)
 	if err != nil {
 		return nil, 0, err
 	}
-	from, to := r.Since, r.Until
-	if from.IsZero() || to.IsZero() {
-		var lo, hi sql.NullTime
-		if err := s.db.QueryRowContext(ctx, "SELECT min(ts), max(ts) FROM events WHERE "+where, args...).Scan(&lo, &hi); err != nil {
-			return nil, 0, s.queryErr(ctx, err)
+	bounds := func() (lo, hi time.Time, ok bool, err error) {
+		var l, h sql.NullTime
+		if err := s.db.QueryRowContext(ctx, "SELECT min(ts), max(ts) FROM events WHERE "+where, args...).Scan(&l, &h); err != nil {
+			return lo, hi, false, s.queryErr(ctx, err)
 		}
-		if !lo.Valid {
-			return []search.Bucket{}, bucketWidth(to.Sub(from), buckets), nil
+		return l.Time, h.Time, l.Valid, nil
+	}
+	// r's range is in where already; an open end is filled in from the
+	// matching events, so every one of them is inside [from, to).
+	count := func(_, _ time.Time, width time.Duration) (map[int64]int64, error) {
+		rows, err := s.db.QueryContext(ctx,
+			"SELECT epoch_us(ts) // ? AS b, count(*) FROM events WHERE "+where+" GROUP BY b ORDER BY b",
+			append([]any{width.Microseconds()}, args...)...)
+		if err != nil {
+			return nil, s.queryErr(ctx, err)
 		}
-		if from.IsZero() {
-			from = lo.Time
+		defer rows.Close()
+		counts := map[int64]int64{}
+		for rows.Next() {
+			var b, c int64
+			if err := rows.Scan(&b, &c); err != nil {
+				return nil, s.queryErr(ctx, err)
+			}
+			counts[b] = c
 		}
-		if to.IsZero() {
-			to = hi.Time.Add(time.Microsecond) // Until is exclusive
+		if err := rows.Err(); err != nil {
+			return nil, s.queryErr(ctx, err)
 		}
+		return counts, nil
 	}
-	if !to.After(from) {
-		return []search.Bucket{}, time.Second, nil
-	}
-	width := bucketWidth(to.Sub(from), buckets)
-	wus := width.Microseconds()
-	rows, err := s.db.QueryContext(ctx,
-		"SELECT epoch_us(ts) // ? AS b, count(*) FROM events WHERE "+where+" GROUP BY b ORDER BY b",
-		append([]any{wus}, args...)...)
-	if err != nil {
-		return nil, 0, s.queryErr(ctx, err)
-	}
-	defer rows.Close()
-	counts := map[int64]int64{}
-	for rows.Next() {
-		var b, c int64
-		if err := rows.Scan(&b, &c); err != nil {
-			return nil, 0, s.queryErr(ctx, err)
-		}
-		counts[b] = c
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, s.queryErr(ctx, err)
-	}
-	first := floorDiv(from.UnixMicro(), wus)
-	last := floorDiv(to.UnixMicro()-1, wus)
-	out := make([]search.Bucket, 0, last-first+1)
-	for b := first; b <= last; b++ {
-		out = append(out, search.Bucket{Start: microsToTime(b * wus), Count: counts[b]})
-	}
-	return out, width, nil
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
+	return search.Histogram(r, buckets, bounds, count)
 }
 
 // Top returns the most frequent values of field among matching events,

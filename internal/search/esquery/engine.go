@@ -22,13 +22,12 @@ import (
 	"github.com/flarehose/flarehose/internal/sink/elasticsearch"
 )
 
-// Limits, as the DuckDB store has them.
+// Limits, the same on every engine.
 const (
-	DefaultLimit  = 100
-	MaxLimit      = 10000 // also Elasticsearch's default index.max_result_window
-	MaxBuckets    = 2000
-	defaultBucket = 60
-	typesTTL      = 10 * time.Second
+	DefaultLimit = search.DefaultLimit
+	MaxLimit     = search.MaxLimit // also Elasticsearch's default index.max_result_window
+	MaxBuckets   = search.MaxBuckets
+	typesTTL     = 10 * time.Second
 )
 
 // ErrQueryFailed is returned when the cluster fails a query that passed
@@ -314,103 +313,52 @@ func canonical(elastic string) string {
 	return elastic
 }
 
-// bucketSteps are the histogram widths offered, smallest first (the same
-// as the DuckDB store's).
-var bucketSteps = []time.Duration{
-	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second, 30 * time.Second,
-	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
-	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour,
-	24 * time.Hour, 2 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 30 * 24 * time.Hour,
-	90 * 24 * time.Hour, 365 * 24 * time.Hour,
-}
-
-// BucketWidth picks the smallest step that covers span in at most n buckets.
-func BucketWidth(span time.Duration, n int) time.Duration {
-	for _, st := range bucketSteps {
-		if span <= st*time.Duration(n) {
-			return st
-		}
-	}
-	w := bucketSteps[len(bucketSteps)-1]
-	for span > w*time.Duration(n) {
-		w *= 2
-	}
-	return w
-}
-
-// Histogram counts matching events per time bucket (date_histogram); see
-// search.Engine. Buckets start at multiples of the width since the epoch,
-// and empty buckets inside the range are returned with count 0.
+// Histogram counts matching events per time bucket (date_histogram);
+// search.Histogram lays the buckets out as on every engine: multiples of the
+// width since the epoch, empty buckets inside the range with count 0.
 func (e *Engine) Histogram(ctx context.Context, r search.Request, buckets int) ([]search.Bucket, time.Duration, error) {
-	if buckets <= 0 {
-		buckets = defaultBucket
-	}
-	buckets = min(buckets, MaxBuckets)
 	indices, err := e.indices(r)
 	if err != nil {
 		return nil, 0, err
 	}
-	if indices == "" {
-		return []search.Bucket{}, BucketWidth(r.Until.Sub(r.Since), buckets), nil
+	if indices == "" { // an unknown dataset: nothing matches
+		none := func() (lo, hi time.Time, ok bool, err error) { return lo, hi, false, nil }
+		zero := func(_, _ time.Time, _ time.Duration) (map[int64]int64, error) { return nil, nil }
+		return search.Histogram(r, buckets, none, zero)
 	}
 	q, err := e.query(ctx, r, indices)
 	if err != nil {
 		return nil, 0, err
 	}
-	from, to := r.Since, r.Until
-	if from.IsZero() || to.IsZero() {
-		var lo, hi float64
-		var found bool
-		err := e.run(ctx, indices, Q{"size": 0, "query": q, "track_total_hits": false, "aggs": Q{
+	bounds := func() (lo, hi time.Time, ok bool, err error) {
+		err = e.run(ctx, indices, Q{"size": 0, "query": q, "track_total_hits": false, "aggs": Q{
 			"lo": Q{"min": Q{"field": "@timestamp"}}, "hi": Q{"max": Q{"field": "@timestamp"}},
 		}}, func(v *fastjson.Value) error {
 			lv, hv := v.Get("aggregations", "lo", "value"), v.Get("aggregations", "hi", "value")
 			if lv == nil || hv == nil || lv.Type() != fastjson.TypeNumber {
 				return nil
 			}
-			lo, hi, found = lv.GetFloat64(), hv.GetFloat64(), true
+			lo, hi, ok = time.UnixMilli(int64(lv.GetFloat64())), time.UnixMilli(int64(hv.GetFloat64())), true
 			return nil
 		})
-		if err != nil {
-			return nil, 0, err
-		}
-		if !found {
-			return []search.Bucket{}, BucketWidth(to.Sub(from), buckets), nil
-		}
-		if from.IsZero() {
-			from = time.UnixMilli(int64(lo)).UTC()
-		}
-		if to.IsZero() {
-			to = time.UnixMilli(int64(hi)).UTC().Add(time.Microsecond) // Until is exclusive
-		}
+		return lo, hi, ok, err
 	}
-	if !to.After(from) {
-		return []search.Bucket{}, time.Second, nil
+	count := func(from, to time.Time, width time.Duration) (map[int64]int64, error) {
+		// The range also bounds the query, so open ends are filled in.
+		rq := Q{"bool": Q{"filter": []any{q, Q{"range": Q{"@timestamp": Q{
+			"gte": msCeil(from), "lt": msCeil(to), "format": timeFormat}}}}}}
+		counts := map[int64]int64{}
+		err := e.run(ctx, indices, Q{"size": 0, "query": rq, "track_total_hits": false, "aggs": Q{
+			"h": Q{"date_histogram": Q{"field": "@timestamp", "fixed_interval": strconv.FormatInt(width.Milliseconds(), 10) + "ms", "min_doc_count": 1}},
+		}}, func(v *fastjson.Value) error {
+			for _, b := range v.GetArray("aggregations", "h", "buckets") {
+				counts[search.BucketNumber(time.UnixMilli(b.GetInt64("key")), width)] += b.GetInt64("doc_count")
+			}
+			return nil
+		})
+		return counts, err
 	}
-	width := BucketWidth(to.Sub(from), buckets)
-	wms := width.Milliseconds()
-	// The range also bounds the query, so open ends are filled in.
-	rq := Q{"bool": Q{"filter": []any{q, Q{"range": Q{"@timestamp": Q{
-		"gte": msCeil(from), "lt": msCeil(to), "format": timeFormat}}}}}}
-	counts := map[int64]int64{}
-	err = e.run(ctx, indices, Q{"size": 0, "query": rq, "track_total_hits": false, "aggs": Q{
-		"h": Q{"date_histogram": Q{"field": "@timestamp", "fixed_interval": strconv.FormatInt(wms, 10) + "ms", "min_doc_count": 1}},
-	}}, func(v *fastjson.Value) error {
-		for _, b := range v.GetArray("aggregations", "h", "buckets") {
-			counts[floorDiv(b.GetInt64("key"), wms)] += b.GetInt64("doc_count")
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	first := floorDiv(from.UnixMilli(), wms)
-	last := floorDiv(to.Add(-time.Nanosecond).UnixMilli(), wms)
-	out := make([]search.Bucket, 0, last-first+1)
-	for b := first; b <= last; b++ {
-		out = append(out, search.Bucket{Start: time.UnixMilli(b * wms).UTC(), Count: counts[b]})
-	}
-	return out, width, nil
+	return search.Histogram(r, buckets, bounds, count)
 }
 
 // msCeil formats a time bound rounded up to the millisecond: date fields
@@ -422,14 +370,6 @@ func msCeil(t time.Time) string {
 		t = t.Truncate(time.Millisecond).Add(time.Millisecond)
 	}
 	return t.Format(time.RFC3339Nano)
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
 }
 
 // Top returns the most frequent values of field among matching events (a

@@ -1,13 +1,11 @@
 package elasticsearch
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -114,40 +112,6 @@ func count(t testing.TB, c *Client, ns, query string) int {
 func dropNamespace(t testing.TB, c *Client, ns string) {
 	t.Helper()
 	_, _ = c.Do(context.Background(), Request{Method: http.MethodDelete, Path: "/_data_stream/logs-*-" + ns})
-}
-
-// loadTestdata reads testdata/events.ndjson (a copy of the store's fixture).
-func loadTestdata(t testing.TB) *event.Batch {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "events.ndjson"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var b event.Batch
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var line struct {
-			Dataset string          `json:"dataset"`
-			ID      string          `json:"id"`
-			Doc     json.RawMessage `json:"doc"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Fatal(err)
-		}
-		var ts struct {
-			T time.Time `json:"@timestamp"`
-		}
-		if err := json.Unmarshal(line.Doc, &ts); err != nil {
-			t.Fatal(err)
-		}
-		b.Records = append(b.Records, event.Record{Dataset: line.Dataset, ID: line.ID, Time: ts.T.UnixNano(), Doc: line.Doc})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return &b
 }
 
 // syntheticBatch makes n http_requests records of about docBytes each

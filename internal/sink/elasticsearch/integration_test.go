@@ -12,6 +12,7 @@ import (
 
 	"github.com/flarehose/flarehose/internal/config"
 	"github.com/flarehose/flarehose/internal/event"
+	"github.com/flarehose/flarehose/internal/search/searchtest"
 )
 
 // fieldType reads a field's mapped type from GET <index>/_mapping/field/<f>.
@@ -82,7 +83,7 @@ func TestIntegrationTemplatesAndMappings(t *testing.T) {
 	}
 
 	// Documents get the template's types.
-	if err := s.Write(ctx, loadTestdata(t)); err != nil {
+	if err := s.Write(ctx, searchtest.Batch()); err != nil {
 		t.Fatal(err)
 	}
 	ds := "logs-cloudflare_logpush.http_request-" + ns
@@ -145,7 +146,7 @@ func TestIntegrationRedeliveryNoDuplicates(t *testing.T) {
 	t.Cleanup(func() { dropNamespace(t, c, ns) })
 	s := newTestSink(t, testConfig(url, ns), Options{})
 	ctx := context.Background()
-	b := loadTestdata(t)
+	b := searchtest.Batch()
 	big := syntheticBatch("dup", 0, 3000, 600)
 	for round := range 3 {
 		if err := s.Write(ctx, b); err != nil {
