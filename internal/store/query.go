@@ -470,4 +470,3 @@ func jsonEscape(s string) string {
 	out := strings.TrimSuffix(b.String(), "\n")
 	return out[1 : len(out)-1]
 }
-
