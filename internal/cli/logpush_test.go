@@ -342,7 +342,7 @@ func TestLogpushCreateReceiverProblems(t *testing.T) {
 
 func TestLogpushDryRun(t *testing.T) {
 	dir := t.TempDir()
-	h := newLPHarness(t, cfapi.Config{Ownership: cfapi.LocalDir{Dir: dir}})
+	h := newLPHarness(t, cfapi.Config{Storage: cfapi.LocalDir{Dir: dir}})
 	t.Setenv(envSecret, lpSecret)
 	code, out, errs := h.run("jobs", "create", "--zone", h.zone, "--dataset", "cloudflare_logpush.http_request",
 		"--url", "https://logs.example.com:9560", "--fields", "minimal", "--filter", `{"where": {"key":"ClientRequestHost","operator":"eq","value":"example.com"}}`,
@@ -579,7 +579,7 @@ func TestLogpushEnableDisableDelete(t *testing.T) {
 // LocalDir writer, read back with the file:// reader.
 func TestLogpushOwnership(t *testing.T) {
 	dir := t.TempDir()
-	h := newLPHarness(t, cfapi.Config{Ownership: cfapi.LocalDir{Dir: dir}})
+	h := newLPHarness(t, cfapi.Config{Storage: cfapi.LocalDir{Dir: dir}})
 	conf := "s3://flarehose-logs/cloudflare/{DATE}?region=us-east-1"
 	code, out, errs := h.run("jobs", "create", "--account", h.account, "--dataset", "audit_logs", "--to", conf,
 		"--challenge-from", "file://"+dir)

@@ -140,7 +140,7 @@ func simConfig(f simFlags, logger *slog.Logger) (cfapi.Config, error) {
 		cfg.Zones = append(cfg.Zones, cfapi.Zone{ID: strings.ToLower(id), Name: name})
 	}
 	if f.ownershipDir != "" {
-		cfg.Ownership = cfapi.LocalDir{Dir: f.ownershipDir}
+		cfg.Storage = cfapi.LocalDir{Dir: f.ownershipDir}
 	}
 	if f.faultRate < 0 || f.faultRate > 1 {
 		return cfg, usagef("--logpull-fault-rate must be in [0, 1]")

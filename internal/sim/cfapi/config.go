@@ -162,10 +162,10 @@ type Config struct {
 	// ProbeTest sends "test" as the validation upload instead of
 	// {"content":"tests"}.
 	ProbeTest bool
-	// Ownership writes ownership challenge files for object storage
-	// destinations (s3://, gs://, azure://, sumo://). Default: none, and
-	// POST .../logpush/ownership fails for those destinations.
-	Ownership OwnershipWriter
+	// Storage reaches object storage destinations (s3://, r2://, gs://,
+	// azure://) for ownership challenge files. Default: none, and POST
+	// .../logpush/ownership fails for those destinations.
+	Storage Storage
 }
 
 var (

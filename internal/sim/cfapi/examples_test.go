@@ -94,7 +94,7 @@ func TestResponsesMatchExamples(t *testing.T) {
 		t.Skip("shared/cloudflare/examples not present")
 	}
 	dir := t.TempDir()
-	h := newHarness(t, Config{Seed: 3, RetentionOn: true, Ownership: LocalDir{Dir: dir},
+	h := newHarness(t, Config{Seed: 3, RetentionOn: true, Storage: LocalDir{Dir: dir},
 		Keys: []GlobalKey{{Email: keyEmail, Key: NewGlobalKey("x")}}})
 	rc := newReceiver(t)
 	zone, acct := "/zones/"+h.zone(), "/accounts/"+h.srv.AccountID()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flarehose/flarehose/internal/objstore"
 	"github.com/flarehose/flarehose/internal/sim"
 )
 
@@ -691,8 +692,8 @@ func (s *Server) handleOwnership(c *request) *apiError {
 	if dest.obj == nil {
 		return errorf(http.StatusBadRequest, CodeDestination, "destination "+dest.scheme+":// does not use an ownership challenge")
 	}
-	if s.cfg.Ownership == nil {
-		return errorf(http.StatusBadRequest, CodeDestination, "error writing ownership challenge: the simulator has no OwnershipWriter for "+dest.scheme+":// destinations")
+	if s.cfg.Storage == nil || dest.scheme == "sumo" {
+		return errorf(http.StatusBadRequest, CodeDestination, "error writing ownership challenge: the simulator has no storage for "+dest.scheme+":// destinations")
 	}
 	token := s.ownershipToken(c.scope, dest.obj, c.now)
 	sum := fmt.Sprintf("%x", fnvHash(token))[:8]
@@ -700,7 +701,11 @@ func (s *Server) handleOwnership(c *request) *apiError {
 	if p := dest.obj.Prefix(c.now); p != "" {
 		key = p + "/" + key
 	}
-	if err := s.cfg.Ownership.WriteOwnershipChallenge(c.r.Context(), dest.obj, key, []byte(token)); err != nil {
+	bucket, err := s.cfg.Storage.Bucket(c.r.Context(), dest.obj)
+	if err == nil {
+		err = bucket.Put(c.r.Context(), key, []byte(token), objstore.PutOptions{ContentType: "text/plain"})
+	}
+	if err != nil {
 		return errorf(http.StatusBadRequest, CodeDestination, "error writing ownership challenge: "+err.Error())
 	}
 	return c.ok(map[string]any{"filename": key, "message": "", "valid": true}, nil)

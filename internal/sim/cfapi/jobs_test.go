@@ -344,7 +344,7 @@ func TestJobFailureAndDisable(t *testing.T) {
 
 func TestOwnershipChallenge(t *testing.T) {
 	dir := t.TempDir()
-	h := newHarness(t, Config{Ownership: LocalDir{Dir: dir}})
+	h := newHarness(t, Config{Storage: LocalDir{Dir: dir}})
 	conf := "s3://mybucket/logs/{DATE}?region=us-west-2"
 	r := h.do(http.MethodPost, "/zones/"+h.zone()+"/logpush/ownership", map[string]string{"destination_conf": conf}, nil)
 	res := asMap(r.ok(t))

@@ -10,11 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/flarehose/flarehose/internal/objstore"
 )
 
 // Object storage destinations and the ownership challenge (PROTOCOL.md
@@ -71,28 +72,27 @@ func (d *ObjectDestination) Prefix(t time.Time) string {
 	return strings.ReplaceAll(d.Path, "{DATE}", t.UTC().Format("20060102"))
 }
 
-// OwnershipWriter writes an ownership challenge file into a destination.
-// The simulator ships LocalDir (a directory per bucket, for tests); the
-// object storage work plugs clients for MinIO/S3, GCS and Azure in here.
-type OwnershipWriter interface {
-	// WriteOwnershipChallenge stores content under key (relative to the
-	// bucket or container, no leading "/") in the destination.
-	WriteOwnershipChallenge(ctx context.Context, dest *ObjectDestination, key string, content []byte) error
+// Storage is how the simulator reaches object storage destinations: it
+// stands in for Cloudflare's own access to a customer's bucket (its IAM
+// user for S3, its service account for GCS, the SAS of an Azure
+// destination_conf). The simulator writes ownership challenge files,
+// validation objects and the batches of enabled jobs through it.
+type Storage interface {
+	// Bucket opens the bucket or container dest names.
+	Bucket(ctx context.Context, dest *ObjectDestination) (objstore.Bucket, error)
 }
 
-// LocalDir is an OwnershipWriter that writes <Dir>/<scheme>/<bucket>/<key>.
+// LocalDir is a Storage that keeps every bucket as a directory:
+// <Dir>/<scheme>/<bucket>/<key>. cfclient.LocalDirReader reads the same
+// layout.
 type LocalDir struct{ Dir string }
 
-// WriteOwnershipChallenge implements OwnershipWriter.
-func (l LocalDir) WriteOwnershipChallenge(_ context.Context, dest *ObjectDestination, key string, content []byte) error {
-	p := l.Path(dest, key)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(p, content, 0o644)
+// Bucket implements Storage.
+func (l LocalDir) Bucket(ctx context.Context, dest *ObjectDestination) (objstore.Bucket, error) {
+	return objstore.Open(ctx, objstore.Config{Provider: objstore.ProviderFile, Dir: filepath.Join(l.Dir, dest.Scheme), Bucket: dest.Bucket})
 }
 
-// Path returns where WriteOwnershipChallenge puts key.
+// Path returns the file that holds key of dest's bucket.
 func (l LocalDir) Path(dest *ObjectDestination, key string) string {
 	clean := path.Clean("/" + key)[1:]
 	return filepath.Join(l.Dir, dest.Scheme, dest.Bucket, filepath.FromSlash(clean))
