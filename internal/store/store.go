@@ -35,6 +35,9 @@ type Options struct {
 	// MemoryLimit caps DuckDB's buffer memory, e.g. "1GB" (DuckDB syntax);
 	// "" keeps DuckDB's default of 80% of RAM.
 	MemoryLimit string
+	// CheckpointThreshold is the write-ahead log size that triggers a
+	// checkpoint (DuckDB syntax, e.g. "256MB"); "" keeps DuckDB's 16MB.
+	CheckpointThreshold string
 }
 
 // Validate checks the options.
@@ -167,6 +170,9 @@ func open(o Options, readOnly bool) (*Store, error) {
 	}
 	if o.MemoryLimit != "" {
 		params.Set("memory_limit", o.MemoryLimit)
+	}
+	if o.CheckpointThreshold != "" && !readOnly {
+		params.Set("checkpoint_threshold", o.CheckpointThreshold)
 	}
 	if len(params) > 0 {
 		dsn += "?" + params.Encode()
