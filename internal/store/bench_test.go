@@ -91,20 +91,23 @@ func BenchmarkWrite(b *testing.B) {
 		b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "events/s")
 		b.ReportMetric(float64(avg), "doc-bytes")
 	}
+	// The sink's defaults: what `serve` runs with.
+	def := DefaultSinkConfig()
+	prod := Options{MemoryLimit: def.MemoryLimit, CheckpointThreshold: def.CheckpointThreshold}
 	seq := 0 // batch numbers stay unique across the runs of a sub-benchmark
 	b.Run("empty", func(b *testing.B) {
-		s := openTest(b, Options{})
+		s := openTest(b, prod)
 		run(b, s, func(int) *event.Batch { seq++; return fresh(seq) })
 	})
 	if rows > 0 {
-		s := openTest(b, Options{})
+		s := openTest(b, prod)
 		fillSynthetic(b, s, rows)
 		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
 			run(b, s, func(int) *event.Batch { seq++; return fresh(seq) })
 		})
 	}
 	b.Run("redelivered", func(b *testing.B) {
-		s := openTest(b, Options{})
+		s := openTest(b, prod)
 		stored := make([]*event.Batch, len(templates))
 		for k := range stored {
 			bt := fresh(1_000_000 + k)
