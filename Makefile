@@ -6,10 +6,10 @@ SHARED ?= ../shared
 GOFLAGS_TEST ?= -count=1 -timeout 20m
 FUZZTIME ?= 10s
 
-.PHONY: help build demo test unit lint conformance test-opensearch bench bench-e2e bench-opensearch fuzz clean
+.PHONY: help build demo test unit lint conformance test-opensearch test-objstore bench bench-e2e bench-opensearch fuzz clean
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build bin/flarehose
 	$(GO) build -trimpath -o $(BIN) ./cmd/flarehose
@@ -17,7 +17,7 @@ build: ## build bin/flarehose
 demo: build ## run the demo: simulated Cloudflare traffic into the UI at http://127.0.0.1:8080
 	./$(BIN) demo
 
-test: lint unit test-opensearch conformance ## run every test (what CI runs): installs and starts a real OpenSearch node
+test: lint unit test-opensearch test-objstore conformance ## run every test (what CI runs): installs and starts OpenSearch, MinIO, fake-gcs-server and Azurite
 
 lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l cmd internal); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -36,6 +36,15 @@ test-opensearch: ## Elasticsearch/OpenSearch sink + search tests against a real 
 	FLAREHOSE_OPENSEARCH_URL=$$url FLAREHOSE_OPENSEARCH_RESTART=1 \
 		$(GO) test -p 1 $(GOFLAGS_TEST) ./internal/sink/elasticsearch/... ./internal/search/esquery/...; \
 	rc=$$?; test/opensearch/stop.sh; exit $$rc
+
+# Packages whose tests talk to real object stores (they skip without them in `unit`).
+OBJSTORE_PKGS := ./internal/objstore/... ./internal/sim/... ./internal/cfclient/... ./internal/cli/...
+
+test-objstore: ## object storage tests against real MinIO (S3/R2), fake-gcs-server (GCS) and Azurite (Azure), installed under .tools/
+	@env=$$(test/objstore/start.sh) || { test/objstore/stop.sh; exit 1; }; \
+	set -a; eval "$$env"; set +a; \
+	FLAREHOSE_REQUIRE_OBJSTORE=1 $(GO) test -p 1 $(GOFLAGS_TEST) $(OBJSTORE_PKGS); \
+	rc=$$?; test/objstore/stop.sh; exit $$rc
 
 bench: ## Go benchmarks (normalize, queue, store, receiver, simulator)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/flarehose/flarehose/internal/objstore"
 )
 
 // DefaultSecretHeader is the header the flarehose receiver reads its shared
@@ -188,6 +190,15 @@ func ParseObjectDestination(conf string) (*ObjectDestination, error) {
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("destination %q: no bucket", MaskDestination(conf))
+	}
+	if u.Scheme != "sumo" {
+		// The bucket and path as the simulator and the object stores read
+		// them (azure://<account host>/<container>/<dir> included).
+		cfg, err := objstore.FromDestination(conf)
+		if err != nil {
+			return nil, fmt.Errorf("destination %q: %v", MaskDestination(conf), err)
+		}
+		return &ObjectDestination{Conf: conf, Scheme: u.Scheme, Bucket: cfg.Bucket, Path: cfg.Prefix, Query: u.Query()}, nil
 	}
 	p := strings.Trim(u.Path, "/")
 	if u.RawPath != "" {

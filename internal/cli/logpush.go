@@ -21,6 +21,7 @@ import (
 	"github.com/flarehose/flarehose/internal/cfclient"
 	"github.com/flarehose/flarehose/internal/config"
 	"github.com/flarehose/flarehose/internal/normalize"
+	"github.com/flarehose/flarehose/internal/objstore"
 )
 
 // `flarehose logpush`: manage Cloudflare Logpush jobs that deliver to
@@ -86,6 +87,7 @@ type lpRun struct {
 	red    *cfclient.Redactor
 	out    *bytes.Buffer // stdout, scrubbed on flush
 	errw   *bytes.Buffer // stderr, scrubbed on flush
+	in     io.Reader     // stdin (--ownership-challenge-file -)
 }
 
 func newLogpushCmd(s streams) *cobra.Command {
@@ -153,7 +155,7 @@ calls (method, URL, body) without making any.`,
 // needAuth: credentials), calls fn, and writes its output scrubbed of
 // every secret. Errors are scrubbed too, keeping their exit status.
 func (g *lpGlobal) run(cmd *cobra.Command, s streams, needScope, needAuth bool, fn func(r *lpRun) error) error {
-	r := &lpRun{ctx: cmd.Context(), json: g.jsonOut, dryRun: g.dryRun, out: &bytes.Buffer{}, errw: &bytes.Buffer{}}
+	r := &lpRun{ctx: cmd.Context(), json: g.jsonOut, dryRun: g.dryRun, out: &bytes.Buffer{}, errw: &bytes.Buffer{}, in: s.in}
 	if r.ctx == nil {
 		r.ctx = context.Background()
 	}
@@ -656,7 +658,18 @@ type jobFlags struct {
 	challengeFrom         string
 	challengeFile         string
 	challengeWait         time.Duration
+	// The owner's credentials for reading the challenge from the bucket.
+	storageEndpoint         string
+	s3KeyID, s3Secret       string
+	gcsCredentials          string
+	azAccount, azKey, azSAS string
+	azConnectionString      string
 }
+
+// challengeFlags are the flags of the ownership challenge: ignored (with a
+// note) for destinations that take none.
+var challengeFlags = []string{"challenge-from", "ownership-challenge-file", "storage-endpoint", "s3-access-key-id", "s3-secret-access-key",
+	"gcs-credentials", "azure-account", "azure-key", "azure-sas", "azure-connection-string"}
 
 func (f *jobFlags) register(cmd *cobra.Command, create bool) {
 	fl := cmd.Flags()
@@ -683,9 +696,17 @@ func (f *jobFlags) register(cmd *cobra.Command, create bool) {
 	fl.Int64Var(&f.maxRecords, "max-upload-records", 0, "records per upload: 1000 to 1000000 (0: Cloudflare's default)")
 	fl.StringVar(&f.maxBytes, "max-upload-bytes", "", "uncompressed bytes per upload: 5MB to 1GB (e.g. 50MB)")
 	fl.StringVar(&f.maxInterval, "max-upload-interval", "", "longest wait before an upload: 30s to 5m")
-	fl.StringVar(&f.challengeFrom, "challenge-from", "", "object storage: where to read the ownership challenge Cloudflare writes: file:///DIR (DIR/<scheme>/<bucket>/<file>, e.g. a synced bucket or 'flarehose sim --ownership-dir')")
+	fl.StringVar(&f.challengeFrom, "challenge-from", "", "object storage: read the ownership challenge from a copy of the bucket instead of the bucket: file:///DIR (DIR/<scheme>/<bucket>/<file>, e.g. a synced bucket or 'flarehose sim --ownership-dir')")
 	fl.StringVar(&f.challengeFile, "ownership-challenge-file", "", "object storage: a file holding the ownership challenge you copied from the bucket ('-': stdin); skips requesting one")
 	fl.DurationVar(&f.challengeWait, "challenge-wait", 30*time.Second, "object storage: how long to wait for the challenge file to appear")
+	fl.StringVar(&f.storageEndpoint, "storage-endpoint", "", "object storage: the endpoint to read the challenge from, for S3-compatible stores, GovCloud or emulators (MinIO, fake-gcs-server, Azurite: http://HOST:PORT/ACCOUNT)")
+	fl.StringVar(&f.s3KeyID, "s3-access-key-id", "", "S3: access key ID to read the challenge with (default: the AWS chain: AWS_ACCESS_KEY_ID, AWS_PROFILE, shared config, instance role)")
+	fl.StringVar(&f.s3Secret, "s3-secret-access-key", "", "S3: secret for --s3-access-key-id (default $AWS_SECRET_ACCESS_KEY; prefer the variable: flags show in the process list)")
+	fl.StringVar(&f.gcsCredentials, "gcs-credentials", "", "GCS: service account key file to read the challenge with (default: Application Default Credentials, $GOOGLE_APPLICATION_CREDENTIALS)")
+	fl.StringVar(&f.azAccount, "azure-account", "", "Azure: storage account, when the destination does not name it (default $"+cfclient.EnvAzureAccount+")")
+	fl.StringVar(&f.azKey, "azure-key", "", "Azure: account key to read the challenge with (default $"+cfclient.EnvAzureKey+"; prefer the variable)")
+	fl.StringVar(&f.azSAS, "azure-sas", "", "Azure: SAS with Read to read the challenge with (default $"+cfclient.EnvAzureSAS+"; prefer the variable)")
+	fl.StringVar(&f.azConnectionString, "azure-connection-string", "", "Azure: connection string to read the challenge with (default $"+cfclient.EnvAzureConnectionString+"; prefer the variable)")
 }
 
 // destination is a parsed --to/--url.
@@ -773,11 +794,18 @@ func (r *lpRun) parseDestination(cmd *cobra.Command, f *jobFlags, dataset, previ
 
 // ownershipChallenge gets the token an object storage destination needs
 // (none when it needs none): from --ownership-challenge-file, or by asking
-// Cloudflare to write one and reading it back with --challenge-from.
-func (r *lpRun) ownershipChallenge(f *jobFlags, d *destination) (string, error) {
+// Cloudflare to write one and reading it back, from the bucket with the
+// owner's credentials or from --challenge-from.
+func (r *lpRun) ownershipChallenge(cmd *cobra.Command, f *jobFlags, d *destination) (string, error) {
 	if d.obj == nil || !d.obj.NeedsOwnership() {
-		if f.challengeFile != "" || f.challengeFrom != "" {
-			fmt.Fprintf(r.errw, "note: %s takes no ownership challenge; --ownership-challenge-file and --challenge-from are ignored\n", cfclient.MaskDestination(d.conf))
+		var given []string
+		for _, n := range challengeFlags {
+			if cmd.Flags().Changed(n) {
+				given = append(given, "--"+n)
+			}
+		}
+		if len(given) > 0 {
+			fmt.Fprintf(r.errw, "note: %s takes no ownership challenge; %s ignored\n", cfclient.MaskDestination(d.conf), strings.Join(given, ", "))
 		}
 		return "", nil
 	}
@@ -785,7 +813,7 @@ func (r *lpRun) ownershipChallenge(f *jobFlags, d *destination) (string, error) 
 		var b []byte
 		var err error
 		if f.challengeFile == "-" {
-			b, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
+			b, err = io.ReadAll(io.LimitReader(r.in, 1<<20))
 		} else {
 			b, err = os.ReadFile(f.challengeFile)
 		}
@@ -799,45 +827,140 @@ func (r *lpRun) ownershipChallenge(f *jobFlags, d *destination) (string, error) 
 		r.red.Add(token)
 		return token, nil
 	}
+	if d.obj.Scheme == "sumo" {
+		return "", r.sumoChallenge(d)
+	}
 	var reader cfclient.ChallengeReader
-	var readerErr error
+	var how string
 	if f.challengeFrom != "" {
-		reader, readerErr = cfclient.NewChallengeReader(f.challengeFrom)
-		if readerErr != nil && !errors.Is(readerErr, cfclient.ErrNoReader) {
-			return "", usagef("--challenge-from: %v", readerErr)
+		var err error
+		if reader, err = cfclient.NewChallengeReader(f.challengeFrom); err != nil {
+			return "", usagef("--challenge-from %s: %v", f.challengeFrom, err)
 		}
-	}
-	if reader == nil {
-		// Ask Cloudflare to write the file all the same: the token in it
-		// stays valid 7 days, and the user can fetch it.
-		o, err := r.c.RequestOwnership(r.ctx, r.scope, d.conf)
-		if dry(err) {
-			r.c.Note("then read the challenge file Cloudflare names from %s://%s (--challenge-from) and send its content as ownership_challenge", d.obj.Scheme, d.obj.Bucket)
-			return cfclient.Mask, nil
-		}
+		how = "through " + f.challengeFrom
+	} else {
+		creds, err := r.storageCredentials(f)
 		if err != nil {
-			return "", r.apiFail("requesting an ownership challenge", err)
+			return "", err
 		}
-		return "", fmt.Errorf("Cloudflare wrote the ownership challenge to %s://%s/%s, but flarehose cannot read %s:// buckets itself yet: "+
-			"copy that file (e.g. with your storage provider's CLI) and run this command again with --ownership-challenge-file FILE "+
-			"(the challenge is valid 7 days), or give --challenge-from file:///DIR for a bucket synced to DIR/%s/%s/",
-			d.obj.Scheme, d.obj.Bucket, o.Filename, d.obj.Scheme, d.obj.Scheme, d.obj.Bucket)
+		br := &cfclient.BucketReader{Creds: creds}
+		reader, how = br, br.Describe(d.obj)
 	}
+	object := d.obj.Scheme + "://" + d.obj.Bucket
 	if r.dryRun {
 		_, _ = r.c.RequestOwnership(r.ctx, r.scope, d.conf)
-		r.c.Note("then read the challenge file it names from %s://%s through %s and send its content as ownership_challenge", d.obj.Scheme, d.obj.Bucket, f.challengeFrom)
+		r.c.Note("then read the challenge file it names from %s %s and send its content as ownership_challenge", object, how)
 		return cfclient.Mask, nil
 	}
 	token, filename, err := r.c.OwnershipChallenge(r.ctx, r.scope, d.obj, reader, f.challengeWait)
 	if err != nil {
 		var ae *cfclient.APIError
-		if errors.As(err, &ae) {
+		var ce *cfclient.ChallengeError
+		switch {
+		case errors.As(err, &ae):
 			return "", r.apiFail("requesting an ownership challenge", err)
+		case errors.As(err, &ce):
+			return "", errors.New(ce.Error() + "\n  hint: " + challengeHint(d.obj, ce))
 		}
 		return "", err
 	}
-	fmt.Fprintf(r.errw, "ownership challenge read from %s://%s/%s\n", d.obj.Scheme, d.obj.Bucket, filename)
+	fmt.Fprintf(r.errw, "ownership challenge read from %s/%s %s\n", object, filename, how)
 	return token, nil
+}
+
+// challengeHint says what to do about a challenge that could not be read:
+// what the reader suggests, and always the manual way.
+func challengeHint(dest *cfclient.ObjectDestination, ce *cfclient.ChallengeError) string {
+	var hint string
+	var bre *cfclient.BucketReadError
+	switch {
+	case ce.Missing:
+		hint = "Cloudflare may need longer (--challenge-wait 2m), or you read another store than Cloudflare wrote to (check the destination's region and --storage-endpoint)"
+	case errors.As(ce, &bre):
+		hint = bre.Hint
+	}
+	copyWith := map[string]string{"s3": "aws s3 cp", "gs": "gcloud storage cp", "azure": "az storage blob download"}[dest.Scheme]
+	manual := "copy the file"
+	if copyWith != "" {
+		manual += " (e.g. with " + copyWith + ")"
+	}
+	manual += " and run this command again with --ownership-challenge-file FILE (the challenge is valid 7 days)"
+	if hint == "" {
+		return manual
+	}
+	return hint + "; or " + manual
+}
+
+// sumoChallenge asks Cloudflare for the challenge of a Sumo Logic
+// destination: it goes to the collector, where flarehose cannot read it.
+func (r *lpRun) sumoChallenge(d *destination) error {
+	o, err := r.c.RequestOwnership(r.ctx, r.scope, d.conf)
+	if dry(err) {
+		r.c.Note("then find the challenge in Sumo Logic (flarehose cannot read it there) and pass it with --ownership-challenge-file")
+		return nil
+	}
+	if err != nil {
+		return r.apiFail("requesting an ownership challenge", err)
+	}
+	name := ""
+	if o.Filename != "" {
+		name = " (" + o.Filename + ")"
+	}
+	return fmt.Errorf("Cloudflare sent the ownership challenge%s to the Sumo Logic collector %s; flarehose cannot read Sumo Logic: "+
+		"find the challenge in that HTTP source's messages and run this command again with --ownership-challenge-file FILE (the challenge is valid 7 days)",
+		name, cfclient.MaskDestination(d.conf))
+}
+
+// storageCredentials are the owner's credentials for reading the bucket,
+// from the flags (their secrets registered with the redactor; the
+// environment's too, in case a store's error quotes one).
+func (r *lpRun) storageCredentials(f *jobFlags) (cfclient.StorageCredentials, error) {
+	c := cfclient.StorageCredentials{Endpoint: strings.TrimSpace(f.storageEndpoint), AccessKeyID: f.s3KeyID, SecretAccessKey: f.s3Secret,
+		GCSCredentialsFile: f.gcsCredentials, AzureAccount: f.azAccount, AzureKey: f.azKey, AzureSAS: f.azSAS, AzureConnectionString: f.azConnectionString}
+	for _, v := range []string{f.s3Secret, f.azKey, f.azSAS, f.azConnectionString, os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN"),
+		os.Getenv(cfclient.EnvAzureKey), os.Getenv(cfclient.EnvAzureSAS), os.Getenv(cfclient.EnvAzureConnectionString)} {
+		r.red.Add(embeddedSecrets(v)...)
+	}
+	if c.Endpoint != "" {
+		if _, err := objstore.EndpointURL(c.Endpoint); err != nil {
+			return c, usagef("--storage-endpoint: %v", err)
+		}
+	}
+	switch {
+	case c.AccessKeyID == "" && c.SecretAccessKey != "":
+		return c, usagef("--s3-secret-access-key needs --s3-access-key-id")
+	case c.AccessKeyID != "" && c.SecretAccessKey == "":
+		c.SecretAccessKey, c.SessionToken = os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")
+		if c.SecretAccessKey == "" {
+			return c, usagef("--s3-access-key-id needs its secret: set AWS_SECRET_ACCESS_KEY (or --s3-secret-access-key)")
+		}
+	}
+	if c.GCSCredentialsFile != "" {
+		if _, err := os.Stat(c.GCSCredentialsFile); err != nil {
+			return c, usagef("--gcs-credentials: %v", err)
+		}
+	}
+	return c, nil
+}
+
+// embeddedSecrets returns a credential and the secrets inside it: a
+// connection string's AccountKey and SAS, a SAS's signature.
+func embeddedSecrets(v string) []string {
+	if v == "" {
+		return nil
+	}
+	out := []string{v}
+	for _, part := range strings.Split(v, ";") {
+		k, val, _ := strings.Cut(part, "=")
+		if strings.EqualFold(strings.TrimSpace(k), "AccountKey") || strings.EqualFold(strings.TrimSpace(k), "SharedAccessSignature") {
+			out = append(out, val)
+			v = val
+		}
+	}
+	if q, err := url.ParseQuery(strings.TrimPrefix(v, "?")); err == nil && q.Get("sig") != "" {
+		out = append(out, q.Get("sig"))
+	}
+	return out
 }
 
 // fieldNames resolves --fields for dataset: "all" asks the API (in a dry
@@ -973,12 +1096,28 @@ in the dataset's name. When the job is created Cloudflare uploads a test file to
 the receiver must be running and reachable from the internet over https with a trusted
 certificate, or the creation fails ("error validating destination").
 
-Object storage (--to s3://BUCKET/PREFIX?region=R, gs://, azure://; r2:// and s3:// with
-keys in the URL need no challenge): Cloudflare first proves you own the bucket. flarehose
-asks it to write a challenge file there (POST .../logpush/ownership), reads the file back
-(--challenge-from file:///DIR reads DIR/<scheme>/<bucket>/<file>; reading real S3, GCS and
-Azure buckets is not built in yet) and creates the job with the token. Without a reader it
-tells you which file Cloudflare wrote: copy it and pass --ownership-challenge-file.
+Object storage (--to s3://BUCKET/PREFIX?region=R, gs://BUCKET/PREFIX,
+azure://CONTAINER/PREFIX?SAS; r2:// and s3:// with keys in the URL need no challenge):
+Cloudflare first proves you own the bucket. flarehose asks it to write a challenge file
+there (POST .../logpush/ownership), reads the file back from the bucket with YOUR
+credentials (Cloudflare writes with its own) and creates the job with the token:
+  S3     the AWS default chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE,
+         shared config, SSO, instance role; AWS_ENDPOINT_URL_S3 or --storage-endpoint for
+         S3-compatible stores and GovCloud. Or --s3-access-key-id.
+  GCS    Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, 'gcloud auth
+         application-default login', the metadata server; STORAGE_EMULATOR_HOST for an
+         emulator. Or --gcs-credentials FILE (a service account key).
+  Azure  AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN (a SAS with Read) or
+         AZURE_STORAGE_KEY (the account from the destination's host, AZURE_STORAGE_ACCOUNT
+         or --azure-account), or the matching --azure-* flags; the destination's own SAS
+         last, which usually cannot read (Cloudflare needs only Write).
+A file not there yet is retried for --challenge-wait. When the bucket cannot be read, the
+error names the file, the credentials tried and why: copy the file (aws s3 cp, gcloud
+storage cp, az storage blob download) and pass --ownership-challenge-file FILE (valid 7
+days). --challenge-from file:///DIR reads a synced copy, DIR/<scheme>/<bucket>/<file>,
+instead of the bucket. A sumo:// challenge goes to the Sumo Logic collector: find it there
+and pass it with --ownership-challenge-file. Secrets given as flags are masked in every
+output, but show in the process list: prefer the variables.
 
 Choices:
   --fields default      http_requests: the fields flarehose's store, UI and Elastic's
@@ -994,8 +1133,10 @@ Choices:
       --dataset http_requests --url https://logs.example.com:9560
   flarehose logpush jobs create --zone 023e105f4ecef8ad9ca31a8372d0c353 --dataset firewall_events \
       --url https://logs.example.com:9560 --filter '{"where":{"key":"Action","operator":"eq","value":"block"}}'
-  flarehose logpush jobs create --account 01a7362d577a6c3019a474fd6f485823 --dataset audit_logs \
-      --to 's3://my-bucket/cloudflare/audit?region=us-east-1' --challenge-from file:///mnt/my-bucket-sync
+  AWS_PROFILE=logs-admin flarehose logpush jobs create --account 01a7362d577a6c3019a474fd6f485823 \
+      --dataset audit_logs --to 's3://my-bucket/cloudflare/audit/{DATE}?region=us-east-1'
+  GOOGLE_APPLICATION_CREDENTIALS=~/reader-key.json flarehose logpush jobs create \
+      --zone 023e105f4ecef8ad9ca31a8372d0c353 --dataset http_requests --to 'gs://my-bucket/cloudflare/http'
   flarehose logpush jobs create --zone 023e105f4ecef8ad9ca31a8372d0c353 --dataset http_requests \
       --url https://logs.example.com:9560 --fields security --dry-run`,
 		Args: cobra.NoArgs,
@@ -1045,7 +1186,7 @@ func (r *lpRun) create(cmd *cobra.Command, f *jobFlags) error {
 		return err
 	}
 	body["output_options"] = map[string]any{"field_names": fields, "timestamp_format": f.tsFormat}
-	token, err := r.ownershipChallenge(f, dest)
+	token, err := r.ownershipChallenge(cmd, f, dest)
 	if err != nil {
 		return err
 	}
@@ -1090,7 +1231,9 @@ you change them.
 Destination: --url or --to sets a new one (the job's dataset names the path; the secret is
 --secret, $FLAREHOSE_SECRET, or else the one the job has); --secret alone rotates the secret
 in the current destination. Cloudflare checks a new destination as on create (a test upload,
-or an ownership challenge for object storage).`,
+or, for object storage, an ownership challenge that update reads from the new bucket with
+your credentials, the --storage-endpoint, --s3-*, --gcs-* and --azure-* flags and
+variables of 'create --help', or takes from --ownership-challenge-file).`,
 		Example: `  flarehose logpush jobs update 42 --zone 023e105f4ecef8ad9ca31a8372d0c353 --fields security
   flarehose logpush jobs update 42 --zone 023e105f4ecef8ad9ca31a8372d0c353 --secret "$NEW_SECRET"
   flarehose logpush jobs update 42 --zone 023e105f4ecef8ad9ca31a8372d0c353 --filter ''
@@ -1198,7 +1341,7 @@ func (r *lpRun) update(cmd *cobra.Command, f *jobFlags, id int) error {
 	}
 	if dest != nil && dest.conf != cur.DestinationConf {
 		body["destination_conf"] = dest.conf
-		token, err := r.ownershipChallenge(f, dest)
+		token, err := r.ownershipChallenge(cmd, f, dest)
 		if err != nil {
 			return err
 		}

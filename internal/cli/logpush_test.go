@@ -589,21 +589,28 @@ func TestLogpushOwnership(t *testing.T) {
 	if !strings.Contains(out, "destination:       "+conf) || !regexp.MustCompile(`ownership challenge read from s3://flarehose-logs/cloudflare/\d{8}/ownership-challenge-[0-9a-f]{8}\.txt`).MatchString(errs) {
 		t.Fatalf("output:\n%s%s", out, errs)
 	}
-	var tokens []string
+	var tokens, validation []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		switch {
+		case err != nil || d.IsDir():
+		case strings.HasPrefix(d.Name(), "ownership-challenge-"):
 			b, _ := os.ReadFile(p)
 			tokens = append(tokens, string(b))
+		case d.Name() == "test.txt.gz": // Cloudflare's validation object, written at creation
+			validation = append(validation, p)
 		}
 		return nil
 	})
-	if len(tokens) != 1 {
-		t.Fatalf("%d challenge files", len(tokens))
+	if len(tokens) != 1 || len(validation) != 1 {
+		t.Fatalf("%d challenge files, %d validation objects", len(tokens), len(validation))
 	}
 	noSecrets(t, []string{out, errs}, tokens[0], h.srv.Token())
 
-	// No reader for s3:// buckets: Cloudflare still writes the file, and the
-	// error says where and how to go on.
+	// The bucket cannot be read (here: a credentials file that does not
+	// exist, whatever Google credentials the machine has): Cloudflare still
+	// wrote the file, and the error says where and how to go on.
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", filepath.Join(dir, "no-such-key.json"))
+	t.Setenv("STORAGE_EMULATOR_HOST", "")
 	gs := "gs://flarehose-logs/audit"
 	code, out, errs = h.run("jobs", "create", "--account", h.account, "--dataset", "audit_logs", "--to", gs)
 	if code != exitFail || out != "" || !strings.Contains(errs, "Cloudflare wrote the ownership challenge to gs://flarehose-logs/audit/ownership-challenge-") ||

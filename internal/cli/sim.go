@@ -33,6 +33,7 @@ type simFlags struct {
 	auditRate     float64
 	pushRate      float64
 	ownershipDir  string
+	storage       cfapi.Endpoints
 	relaxed       bool
 	faultRate     float64
 	v2CountString bool
@@ -51,13 +52,27 @@ error codes, rate limits, audit logs v1 and v2 (a stream of realistic events tha
 with time), Logpull (retention flag, received, rayids, fields) and the Logpush job API.
 Enabled Logpush jobs with an http(s) destination push gzip batches to it.
 
+Object storage destinations (s3://, r2://, gs://, azure://) need somewhere to write:
+--ownership-dir DIR keeps every bucket as DIR/<scheme>/<bucket>/<key>; the --*-endpoint
+flags reach real stores or emulators instead, standing in for Cloudflare's own access:
+s3:// without keys goes to --s3-endpoint with --s3-access-key/--s3-secret-key (MinIO as
+AWS); s3:// with keys and endpoint= goes where the conf says (--http-endpoints: a bare
+host is http://); r2:// goes to --r2-endpoint with the conf's keys; gs:// to
+--gcs-endpoint (fake-gcs-server); azure:// to --azure-endpoint (Azurite,
+http://127.0.0.1:10000/devstoreaccount1) with the conf's own SAS. Ownership challenges,
+the test.txt.gz written at job creation and each batch (<path>/<YYYYMMDD>/<start>_<end>_<hash>.log.gz)
+land there. The S3 keys can come from FLAREHOSE_SIM_S3_ACCESS_KEY and FLAREHOSE_SIM_S3_SECRET_KEY.
+
 It prints the API base URL, the token and the account and zone IDs to use. Without
 --token a random token is made; --email alone makes a random Global API Key for it.
 Zones are the simulator's built-in ones; --zone ID[=NAME] gives them your IDs (in order,
 or by NAME).`,
 		Example: `  flarehose sim
   flarehose sim --listen 127.0.0.1:8787 --token my-test-token --retention
-  flarehose sim --email me@example.com --zone 023e105f4ecef8ad9ca31a8372d0c353=northwind-traders.com`,
+  flarehose sim --email me@example.com --zone 023e105f4ecef8ad9ca31a8372d0c353=northwind-traders.com
+  flarehose sim --ownership-dir ./buckets --relaxed-limits
+  FLAREHOSE_SIM_S3_SECRET_KEY=minioadmin flarehose sim --s3-endpoint http://127.0.0.1:9000 --s3-access-key minioadmin \
+    --r2-endpoint http://127.0.0.1:9000 --gcs-endpoint http://127.0.0.1:4443 --azure-endpoint http://127.0.0.1:10000/devstoreaccount1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -83,7 +98,15 @@ or by NAME).`,
 	fl.IntVar(&f.rateLimit, "rate-limit", 1200, "requests per 5 minutes per credential (-1: no limit)")
 	fl.Float64Var(&f.auditRate, "audit-rate", 30, "audit log events per hour")
 	fl.Float64Var(&f.pushRate, "push-rate", 10, "records per second each enabled Logpush job pushes")
-	fl.StringVar(&f.ownershipDir, "ownership-dir", "", "write ownership challenge files for s3/gs/azure destinations under this directory")
+	fl.StringVar(&f.ownershipDir, "ownership-dir", "", "keep object storage destinations (ownership challenges, test.txt.gz, job batches) in this directory as DIR/<scheme>/<bucket>/<key>")
+	fl.StringVar(&f.storage.S3Endpoint, "s3-endpoint", "", "S3 endpoint standing in for AWS S3 (e.g. MinIO http://127.0.0.1:9000) for s3:// destinations without keys")
+	fl.StringVar(&f.storage.S3AccessKey, "s3-access-key", "", "access key for --s3-endpoint (env FLAREHOSE_SIM_S3_ACCESS_KEY)")
+	fl.StringVar(&f.storage.S3SecretKey, "s3-secret-key", "", "secret key for --s3-endpoint (env FLAREHOSE_SIM_S3_SECRET_KEY, which keeps it out of ps)")
+	fl.StringVar(&f.storage.S3Region, "s3-region", "", "region to sign --s3-endpoint requests with (default: the destination's, else us-east-1)")
+	fl.StringVar(&f.storage.R2Endpoint, "r2-endpoint", "", "S3 endpoint standing in for R2 (e.g. MinIO) for r2:// destinations, with their keys")
+	fl.StringVar(&f.storage.GCSEndpoint, "gcs-endpoint", "", "GCS endpoint (e.g. fake-gcs-server http://127.0.0.1:4443) for gs:// destinations")
+	fl.StringVar(&f.storage.AzureEndpoint, "azure-endpoint", "", "Azure Blob endpoint with the account (e.g. Azurite http://127.0.0.1:10000/devstoreaccount1) for azure:// destinations, with their SAS")
+	fl.BoolVar(&f.storage.HTTPEndpoints, "http-endpoints", false, "read an S3-compatible destination's endpoint=host (no scheme) as http:// (local MinIO)")
 	fl.BoolVar(&f.relaxed, "relaxed-limits", false, "accept any max_upload_* values (small batches for tests)")
 	fl.Float64Var(&f.faultRate, "logpull-fault-rate", 0, "share of Logpull responses cut short with \"Error streaming data.\"")
 	fl.BoolVar(&f.v2CountString, "v2-count-string", false, "emit audit v2 result_info.count as a string, as the docs' example does")
@@ -139,8 +162,24 @@ func simConfig(f simFlags, logger *slog.Logger) (cfapi.Config, error) {
 		used[name] = true
 		cfg.Zones = append(cfg.Zones, cfapi.Zone{ID: strings.ToLower(id), Name: name})
 	}
-	if f.ownershipDir != "" {
+	if f.storage.S3Endpoint != "" { // the environment's keys only matter with an endpoint
+		if f.storage.S3AccessKey == "" {
+			f.storage.S3AccessKey = os.Getenv("FLAREHOSE_SIM_S3_ACCESS_KEY")
+		}
+		if f.storage.S3SecretKey == "" {
+			f.storage.S3SecretKey = os.Getenv("FLAREHOSE_SIM_S3_SECRET_KEY")
+		}
+	}
+	switch st := f.storage; {
+	case f.ownershipDir != "" && st != (cfapi.Endpoints{}):
+		return cfg, usagef("--ownership-dir keeps every bucket locally: it does not mix with --s3-endpoint, --r2-endpoint, --gcs-endpoint, --azure-endpoint or --http-endpoints")
+	case f.ownershipDir != "":
 		cfg.Storage = cfapi.LocalDir{Dir: f.ownershipDir}
+	case st != (cfapi.Endpoints{}):
+		if err := st.Check(); err != nil {
+			return cfg, usageError{err}
+		}
+		cfg.Storage = st
 	}
 	if f.faultRate < 0 || f.faultRate > 1 {
 		return cfg, usagef("--logpull-fault-rate must be in [0, 1]")
@@ -197,8 +236,30 @@ func runSim(ctx context.Context, s streams, f simFlags) error {
 		limit = "no rate limit"
 	}
 	fmt.Fprintf(s.out, "  logpull retention %s; %s\n", retention, limit)
+	if line := storageLine(f); line != "" {
+		fmt.Fprintf(s.out, "  object storage: %s\n", line)
+	}
 	<-ctx.Done()
 	return nil
+}
+
+// storageLine says where object storage destinations go (no secrets).
+func storageLine(f simFlags) string {
+	if f.ownershipDir != "" {
+		return "every bucket under " + f.ownershipDir
+	}
+	var parts []string
+	for _, p := range []struct{ scheme, endpoint string }{
+		{"s3", f.storage.S3Endpoint}, {"r2", f.storage.R2Endpoint}, {"gs", f.storage.GCSEndpoint}, {"azure", f.storage.AzureEndpoint},
+	} {
+		if p.endpoint != "" {
+			parts = append(parts, p.scheme+":// -> "+p.endpoint)
+		}
+	}
+	if f.storage.HTTPEndpoints {
+		parts = append(parts, "S3-compatible endpoints over http")
+	}
+	return strings.Join(parts, ", ")
 }
 
 func permissionList() string {

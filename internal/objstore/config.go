@@ -100,12 +100,16 @@ func EndpointURL(endpoint string) (*url.URL, error) {
 	if !strings.Contains(e, "://") {
 		e = "https://" + e
 	}
+	// Errors quote the endpoint without its query: a pasted SAS URL would
+	// otherwise put its signature in the message.
+	shown, _, _ := strings.Cut(e, "?")
+	shown, _, _ = strings.Cut(shown, "#")
 	u, err := url.Parse(e)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("endpoint %q: want http(s)://host[:port][/path] or host[:port]", endpoint)
+		return nil, fmt.Errorf("endpoint %q: want http(s)://host[:port][/path] or host[:port]", shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("endpoint %q: no query or fragment allowed", endpoint)
+		return nil, fmt.Errorf("endpoint %q: no query or fragment allowed (give credentials separately)", shown)
 	}
 	return u, nil
 }

@@ -65,6 +65,11 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("Validate(%+v) = nil, want an error", c)
 		}
 	}
+	// A SAS URL pasted as the endpoint: refused, without its signature.
+	err := (Config{Provider: ProviderAzure, Bucket: "b", Endpoint: "https://a.blob.core.windows.net/?sv=1&sig=SECRETSIG"}).Validate()
+	if err == nil || strings.Contains(err.Error(), "SECRETSIG") {
+		t.Errorf("endpoint with a SAS: %v", err)
+	}
 	for _, e := range []string{"127.0.0.1:9000", "http://127.0.0.1:10000/devstoreaccount1", "https://x.r2.cloudflarestorage.com/"} {
 		if err := (Config{Provider: ProviderS3, Bucket: "b", Endpoint: e}).Validate(); err != nil {
 			t.Errorf("endpoint %q: %v", e, err)

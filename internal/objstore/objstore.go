@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Object describes one stored object.
@@ -91,7 +93,18 @@ func Join(parts ...string) string {
 // errNotExist wraps a provider's "no such key" answer so errors.Is(err,
 // fs.ErrNotExist) holds.
 func errNotExist(bucket fmt.Stringer, key string) error {
-	return fmt.Errorf("%s/%s: %w", bucket, key, fs.ErrNotExist)
+	return fmt.Errorf("%s/%s: %w", bucket, printableKey(key), fs.ErrNotExist)
+}
+
+// printableKey quotes a key that holds control or invalid characters, so
+// it cannot garble a log line.
+func printableKey(key string) string {
+	for _, r := range key {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return strconv.Quote(key)
+		}
+	}
+	return key
 }
 
 // IsNotExist reports whether err says an object does not exist.

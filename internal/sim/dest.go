@@ -26,7 +26,8 @@ type Destination struct {
 func ParseDestination(conf string) (*Destination, error) {
 	u, err := url.Parse(conf)
 	if err != nil {
-		return nil, fmt.Errorf("destination_conf: %w", err)
+		// url's error quotes the whole conf, header_* secrets included.
+		return nil, fmt.Errorf("destination_conf %q: not a valid URL", redactConf(conf))
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return nil, fmt.Errorf("destination_conf %q: not an HTTP destination (scheme must be https)", redactConf(conf))

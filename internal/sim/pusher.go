@@ -17,10 +17,12 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/flarehose/flarehose/internal/objstore"
 )
 
-// Job is a Logpush job pushing to an HTTP destination: the subset of the
-// job object (PROTOCOL.md §6.2) that shapes deliveries.
+// Job is a Logpush job: the subset of the job object (PROTOCOL.md §6.2)
+// that shapes deliveries.
 type Job struct {
 	ID      int    // for logs only
 	Name    string // for logs only
@@ -88,6 +90,14 @@ type PushOptions struct {
 	// other dataset.
 	FollowTraffic bool
 
+	// Bucket makes the job write to object storage: DestinationConf is then
+	// an s3://, r2://, gs:// or azure:// destination_conf whose path (with
+	// {DATE}) names the objects (PROTOCOL.md §3.2), and Bucket is the
+	// bucket or container it names, opened by the caller with the
+	// credentials Cloudflare would use. Client, InsecureSkipVerify and
+	// Retry-After do not apply.
+	Bucket objstore.Bucket
+
 	Concurrency        int          // parallel uploads (default 1)
 	Client             *http.Client // default: Cloudflare-like timeouts, no proxy
 	InsecureSkipVerify bool         // for the default client: accept any TLS certificate (local demos)
@@ -130,11 +140,13 @@ type Stats struct {
 // PushOptions.DisableAfter.
 var ErrJobDisabled = errors.New("logpush job disabled after continuous upload failures")
 
-// Pusher runs one Logpush job against its HTTP destination.
+// Pusher runs one Logpush job against its HTTP or object storage
+// destination.
 type Pusher struct {
 	job    Job
 	opts   PushOptions
-	dest   *Destination
+	dest   *Destination // HTTP destinations
+	obj    *objectDest  // object storage destinations
 	format *Format
 	gen    Generator
 	client *http.Client
@@ -161,7 +173,16 @@ type Pusher struct {
 // NewPusher checks the job (dataset, output options, destination) and
 // returns a pusher for it.
 func NewPusher(job Job, opts PushOptions) (*Pusher, error) {
-	dest, err := ParseDestination(job.DestinationConf)
+	var (
+		dest *Destination
+		obj  *objectDest
+		err  error
+	)
+	if opts.Bucket != nil {
+		obj, err = newObjectDest(job.DestinationConf, opts.Bucket)
+	} else {
+		dest, err = ParseDestination(job.DestinationConf)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -237,8 +258,8 @@ func NewPusher(job Job, opts PushOptions) (*Pusher, error) {
 	default:
 		return nil, fmt.Errorf("unknown mode %d", opts.Mode)
 	}
-	p := &Pusher{job: job, opts: opts, dest: dest, format: format, gen: gen, client: opts.Client, log: opts.Logger, now: opts.Now}
-	if p.client == nil {
+	p := &Pusher{job: job, opts: opts, dest: dest, obj: obj, format: format, gen: gen, client: opts.Client, log: opts.Logger, now: opts.Now}
+	if p.client == nil && obj == nil {
 		p.client = defaultClient(opts)
 	}
 	if p.log == nil {
@@ -273,7 +294,8 @@ func defaultClient(opts PushOptions) *http.Client {
 // Job returns the job with its defaults filled in.
 func (p *Pusher) Job() Job { return p.job }
 
-// Destination returns the parsed destination.
+// Destination returns the parsed HTTP destination, nil for an object
+// storage job.
 func (p *Pusher) Destination() *Destination { return p.dest }
 
 // Stats returns a snapshot of the counters. It is safe to call while Run
@@ -335,8 +357,9 @@ func (p *Pusher) Run(ctx context.Context) error {
 
 // upload is one batch on its way to the destination.
 type upload struct {
-	body    *[]byte
-	records int
+	body        *[]byte
+	records     int
+	first, last time.Time // data time of the first and last record (object keys)
 }
 
 // produce generates records into batches and queues them.
@@ -347,6 +370,7 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 		carry      []byte    // a record moved to the next batch (bytes limit)
 		batchStart time.Time // wall clock when the batch got its first record
 		firstTS    time.Time // data time of the batch's first record
+		lastTS     time.Time // data time of the batch's last record
 		generated  int
 	)
 	flush := func() error {
@@ -358,7 +382,7 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 		body := w.detach(*next)
 		*next = body
 		select {
-		case out <- &upload{body: next, records: n}:
+		case out <- &upload{body: next, records: n, first: firstTS, last: lastTS}:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -385,13 +409,18 @@ func (p *Pusher) produce(ctx context.Context, out chan<- *upload) error {
 		if w.Records() == 1 {
 			batchStart, firstTS = p.now(), t
 		}
+		// Timestamps never go backwards, so the batch's window is
+		// [firstTS, lastTS]; prevTS ends it when t moves to the next batch.
+		prevTS := lastTS
+		lastTS = t
 		if p.job.MaxUploadBytes > 0 && w.Len() > p.job.MaxUploadBytes && w.Records() > 1 {
 			carry = w.popLast(carry)
+			lastTS = prevTS
 			if err := flush(); err != nil {
 				return err
 			}
 			w.addRaw(carry)
-			batchStart, firstTS = p.now(), t
+			batchStart, firstTS, lastTS = p.now(), t, t
 		}
 		if w.Records() >= p.job.MaxUploadRecords {
 			return flush()
@@ -494,18 +523,23 @@ func (p *Pusher) uploader(ctx context.Context, in <-chan *upload) {
 			zw.Reset(&zbuf)
 			zw.Write(*u.body)
 			zw.Close()
-			p.deliver(ctx, zbuf.Bytes(), len(*u.body), u.records)
+			key := ""
+			if p.obj != nil {
+				key = BatchObjectKey(p.obj.path, u.first, u.last, batchHash(p.job.ID, *u.body))
+			}
+			p.deliver(ctx, zbuf.Bytes(), len(*u.body), u.records, key)
 		}
 		*u.body = (*u.body)[:0]
 		p.bufs.Put(u.body)
 	}
 }
 
-// deliver uploads one compressed batch with retries.
-func (p *Pusher) deliver(ctx context.Context, body []byte, rawLen, records int) {
+// deliver uploads one compressed batch with retries: a POST to an HTTP
+// destination, or a put of object key.
+func (p *Pusher) deliver(ctx context.Context, body []byte, rawLen, records int, key string) {
 	for attempt := 1; ; attempt++ {
 		p.attempts.Add(1)
-		status, retryAfter, failure := p.post(ctx, body)
+		status, retryAfter, failure := p.send(ctx, key, body)
 		if failure == "" {
 			p.recordsSent.Add(int64(records))
 			p.batchesSent.Add(1)
@@ -580,7 +614,11 @@ func (p *Pusher) probe(ctx context.Context) error {
 	default:
 		body = probeContent
 	}
-	if _, _, failure := p.post(ctx, body); failure != "" {
+	key := ""
+	if p.obj != nil {
+		key = ValidationObjectKey(p.obj.path, p.now())
+	}
+	if _, _, failure := p.send(ctx, key, body); failure != "" {
 		p.mu.Lock()
 		p.lastError, p.errorMessage = p.now(), p.jobError(failure)
 		p.mu.Unlock()
@@ -590,6 +628,26 @@ func (p *Pusher) probe(ctx context.Context) error {
 	p.probed = true
 	p.mu.Unlock()
 	return nil
+}
+
+// send makes one upload attempt: put key for an object storage job, POST
+// otherwise.
+func (p *Pusher) send(ctx context.Context, key string, body []byte) (status int, retryAfter time.Duration, failure string) {
+	if p.obj != nil {
+		return 0, 0, p.put(ctx, key, body)
+	}
+	return p.post(ctx, body)
+}
+
+// put writes one object. failure is "" on success, otherwise the store's
+// error with the destination_conf's secrets removed.
+func (p *Pusher) put(ctx context.Context, key string, body []byte) (failure string) {
+	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+	defer cancel()
+	if err := p.obj.bucket.Put(ctx, key, body, objstore.PutOptions{ContentType: "application/gzip"}); err != nil {
+		return p.obj.redact(err)
+	}
+	return ""
 }
 
 // post makes one upload attempt. failure is "" on a 2xx answer, otherwise
@@ -623,6 +681,9 @@ func (p *Pusher) post(ctx context.Context, body []byte) (status int, retryAfter 
 // jobError is the job's error_message for a failed upload, in
 // Cloudflare's words.
 func (p *Pusher) jobError(failure string) string {
+	if p.obj != nil {
+		return "error pushing: error uploading to " + p.obj.scheme + ": " + failure
+	}
 	scheme, _, _ := strings.Cut(p.dest.URL, ":")
 	return "error pushing: error uploading to " + scheme + ": " + failure
 }

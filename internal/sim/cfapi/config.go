@@ -163,8 +163,12 @@ type Config struct {
 	// {"content":"tests"}.
 	ProbeTest bool
 	// Storage reaches object storage destinations (s3://, r2://, gs://,
-	// azure://) for ownership challenge files. Default: none, and POST
-	// .../logpush/ownership fails for those destinations.
+	// azure://): ownership challenge files, the validation object
+	// (test.txt.gz) written when a job gets such a destination, and the
+	// batches of enabled jobs. LocalDir keeps buckets in a directory;
+	// Endpoints reaches real stores or their emulators. Default: none, and
+	// POST .../logpush/ownership fails for those destinations while their
+	// jobs are accepted unchecked and push nothing.
 	Storage Storage
 }
 

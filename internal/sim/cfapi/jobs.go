@@ -2,6 +2,7 @@ package cfapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -431,17 +432,32 @@ func (s *Server) validateJob(c *request, j *job) (*destination, *dataset, *apiEr
 
 // checkDestination runs the checks Cloudflare makes when a job gets a new
 // destination: the ownership challenge for object stores that need one,
-// the validation upload for HTTP.
+// then the validation upload (an HTTP POST, or test.txt.gz in the bucket
+// when the simulator has Storage).
 func (s *Server) checkDestination(c *request, dest *destination, challenge string) *apiError {
-	switch {
-	case dest.obj != nil && dest.obj.NeedsOwnership():
+	if dest.obj != nil && dest.obj.NeedsOwnership() {
 		if err := s.checkOwnership(c.scope, dest.obj, challenge, c.now); err != nil {
 			return errorf(http.StatusBadRequest, CodeDestination, err.Error())
 		}
+	}
+	if err := s.validateUpload(c, dest); err != nil {
+		return errorf(http.StatusBadRequest, CodeDestination, err.Error())
+	}
+	return nil
+}
+
+// validateUpload makes the validation upload of a destination the
+// simulator can reach; the error is the API's message.
+func (s *Server) validateUpload(c *request, dest *destination) error {
+	var err error
+	switch {
 	case dest.http != nil:
-		if err := s.probe(c.r.Context(), dest.http); err != nil {
-			return errorf(http.StatusBadRequest, CodeDestination, "error validating destination: error writing object: error uploading: "+err.Error())
-		}
+		err = s.probe(c.r.Context(), dest.http)
+	case s.objectPushable(dest):
+		err = s.writeValidationObject(c.r.Context(), dest.obj, c.now)
+	}
+	if err != nil {
+		return errors.New("error validating destination: error writing object: error uploading: " + err.Error())
 	}
 	return nil
 }
@@ -706,7 +722,7 @@ func (s *Server) handleOwnership(c *request) *apiError {
 		err = bucket.Put(c.r.Context(), key, []byte(token), objstore.PutOptions{ContentType: "text/plain"})
 	}
 	if err != nil {
-		return errorf(http.StatusBadRequest, CodeDestination, "error writing ownership challenge: "+err.Error())
+		return errorf(http.StatusBadRequest, CodeDestination, "error writing ownership challenge: "+sim.RedactObjectError(dest.obj.Conf, err))
 	}
 	return c.ok(map[string]any{"filename": key, "message": "", "valid": true}, nil)
 }
@@ -736,10 +752,8 @@ func (s *Server) handleValidateDestination(c *request) *apiError {
 	if err != nil {
 		return c.ok(map[string]any{"valid": false, "message": err.Error()}, nil)
 	}
-	if dest.http != nil {
-		if err := s.probe(c.r.Context(), dest.http); err != nil {
-			return c.ok(map[string]any{"valid": false, "message": "error validating destination: error writing object: error uploading: " + err.Error()}, nil)
-		}
+	if err := s.validateUpload(c, dest); err != nil {
+		return c.ok(map[string]any{"valid": false, "message": err.Error()}, nil)
 	}
 	return c.ok(map[string]any{"valid": true, "message": ""}, nil)
 }

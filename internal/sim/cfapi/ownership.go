@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flarehose/flarehose/internal/objstore"
+	"github.com/flarehose/flarehose/internal/sim"
 )
 
 // Object storage destinations and the ownership challenge (PROTOCOL.md
@@ -32,14 +33,25 @@ type ObjectDestination struct {
 	Query  url.Values // region, endpoint, access-key-id, SAS parameters...
 }
 
-// ParseObjectDestination parses an object storage destination_conf.
+// ParseObjectDestination parses an object storage destination_conf. The
+// bucket and path are read as objstore.FromDestination reads them (an
+// azure://<account>.blob.core.windows.net/<container>/<dir> conf names
+// container and dir), so that what the simulator writes lands where a
+// reader of the conf looks.
 func ParseObjectDestination(conf string) (*ObjectDestination, error) {
 	u, err := url.Parse(conf)
 	if err != nil {
-		return nil, fmt.Errorf("destination_conf: %w", err)
+		// url's error quotes the conf, and with it any key or SAS.
+		return nil, errors.New("destination_conf: not a valid URL")
 	}
 	switch u.Scheme {
-	case "s3", "r2", "gs", "azure", "sumo":
+	case "s3", "r2", "gs", "azure":
+		cfg, err := objstore.FromDestination(conf)
+		if err != nil {
+			return nil, err
+		}
+		return &ObjectDestination{Conf: conf, Scheme: u.Scheme, Bucket: cfg.Bucket, Path: cfg.Prefix, Query: u.Query()}, nil
+	case "sumo":
 	default:
 		return nil, fmt.Errorf("destination_conf: %q is not an object storage scheme", u.Scheme)
 	}
@@ -68,9 +80,7 @@ func (d *ObjectDestination) NeedsOwnership() bool {
 
 // Prefix returns the key prefix with {DATE} replaced by t's UTC date
 // (YYYYMMDD).
-func (d *ObjectDestination) Prefix(t time.Time) string {
-	return strings.ReplaceAll(d.Path, "{DATE}", t.UTC().Format("20060102"))
-}
+func (d *ObjectDestination) Prefix(t time.Time) string { return sim.ExpandPath(d.Path, t) }
 
 // Storage is how the simulator reaches object storage destinations: it
 // stands in for Cloudflare's own access to a customer's bucket (its IAM

@@ -15,15 +15,19 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/flarehose/flarehose/internal/objstore"
 	"github.com/flarehose/flarehose/internal/sim"
 )
 
-// Running enabled jobs: an enabled job with an HTTP destination and a
-// simulated dataset (http_requests, firewall_events, audit_logs) pushes
-// gzip batches to its destination through internal/sim's Pusher in real
-// time, with its output_options, batch limits and filter. The job object
-// shows the pusher's last_complete, last_error and error_message; a job
-// that keeps failing for Config.PushDisableAfter gets disabled.
+// Running enabled jobs: an enabled job with a simulated dataset
+// (http_requests, firewall_events, audit_logs) and an HTTP destination, or
+// an object storage one (s3, r2, gs, azure) when Config.Storage is set,
+// pushes gzip batches to it through internal/sim's Pusher in real time,
+// with its output_options, batch limits and filter: POSTs, or objects
+// named <path>/<YYYYMMDD>/<start>_<end>_<hash>.log.gz (PROTOCOL.md §3.2).
+// The job object shows the pusher's last_complete, last_error and
+// error_message; a job that keeps failing for Config.PushDisableAfter gets
+// disabled.
 
 type jobRun struct {
 	pusher *sim.Pusher
@@ -40,7 +44,7 @@ func (r *jobRun) wait() {
 
 // pushable reports whether the simulator pushes this job.
 func (s *Server) pushable(j *job, dest *destination) bool {
-	if !j.enabled || dest == nil || dest.http == nil {
+	if !j.enabled || dest == nil || dest.http == nil && !s.objectPushable(dest) {
 		return false
 	}
 	scope, err := sim.DatasetScope(j.dataset)
@@ -99,6 +103,13 @@ func (s *Server) startLocked(j *job, dest *destination) {
 			return
 		}
 	}
+	if dest.obj != nil {
+		// Opening does not contact the store: no network under s.mu.
+		if opts.Bucket, err = s.cfg.Storage.Bucket(s.ctx, dest.obj); err != nil {
+			j.lastError, j.errorMessage = s.clock.Now(), "error pushing: "+sim.RedactObjectError(dest.obj.Conf, err)
+			return
+		}
+	}
 	p, err := sim.NewPusher(sj, opts)
 	if err != nil {
 		j.lastError, j.errorMessage = s.clock.Now(), err.Error()
@@ -126,6 +137,29 @@ func (s *Server) startLocked(j *job, dest *destination) {
 			j.lastError, j.errorMessage = s.clock.Now(), err.Error()
 		}
 	}()
+}
+
+// objectPushable reports whether the simulator writes to dest's bucket:
+// an object store (not sumo://) and Storage to reach it.
+func (s *Server) objectPushable(dest *destination) bool {
+	return dest.obj != nil && dest.obj.Scheme != "sumo" && s.cfg.Storage != nil
+}
+
+// writeValidationObject writes <path>/<YYYYMMDD>/test.txt.gz, the object
+// Cloudflare writes when a job gets an object storage destination
+// (§3.2).
+func (s *Server) writeValidationObject(ctx context.Context, d *ObjectDestination, now time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	b, err := s.cfg.Storage.Bucket(ctx, d)
+	if err == nil {
+		err = b.Put(ctx, sim.ValidationObjectKey(d.Path, now), sim.ValidationObject(), objstore.PutOptions{ContentType: "application/gzip"})
+	}
+	if err != nil {
+		return errors.New(sim.RedactObjectError(d.Conf, err))
+	}
+	s.cfg.Logger.Debug("logpush destination validated", slog.String("bucket", b.String()))
+	return nil
 }
 
 // syncLocked copies the running pusher's state into the job.
