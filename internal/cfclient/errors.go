@@ -145,6 +145,38 @@ func (e *APIError) Hint(scope Scope) string {
 	return ""
 }
 
+// HintFor is Hint for a call about a job whose destination is dest (nil
+// for HTTP): when Cloudflare could not write to a bucket, the hint is about
+// its access to the bucket, not about an HTTP receiver.
+func (e *APIError) HintFor(scope Scope, dest *ObjectDestination) string {
+	if dest != nil && (e.DestinationInvalid() || e.Contains("error writing ownership challenge")) {
+		return bucketHint(dest)
+	}
+	return e.Hint(scope)
+}
+
+// bucketHint says what Cloudflare needs to write to a bucket
+// (PROTOCOL.md §3.1).
+func bucketHint(d *ObjectDestination) string {
+	const base = "Cloudflare writes to the bucket itself (the ownership challenge, then test.txt.gz) when the job is created: "
+	where := d.Scheme + "://" + d.Bucket
+	switch d.Scheme {
+	case "s3":
+		if d.Query.Get("access-key-id") != "" {
+			return base + "check that " + where + " exists at the endpoint= given and that the keys in the destination may write to it"
+		}
+		return base + "check that " + where + " exists in the region= given and that its bucket policy lets Cloudflare's IAM user " +
+			"arn:aws:iam::391854517948:user/cloudflare-logpush s3:PutObject on arn:aws:s3:::" + d.Bucket + "/*"
+	case "r2":
+		return base + "check that " + where + " exists in the account-id= given and that the R2 API token's keys may write to it"
+	case "gs":
+		return base + "check that " + where + " exists and that the service account logpush@cloudflare-data.iam.gserviceaccount.com has Storage Object Admin on it"
+	case "azure":
+		return base + "check that the container exists and that the SAS in the destination allows Write (sp=w, ss=b, srt=o) and has not expired"
+	}
+	return base + "check that " + where + " exists and that Cloudflare may write to it"
+}
+
 func destinationHint(e *APIError) string {
 	const base = "Cloudflare makes a test upload to the destination when the job is created or its destination changes, so the receiver must already be running and reachable: "
 	switch {

@@ -88,6 +88,9 @@ type lpRun struct {
 	out    *bytes.Buffer // stdout, scrubbed on flush
 	errw   *bytes.Buffer // stderr, scrubbed on flush
 	in     io.Reader     // stdin (--ownership-challenge-file -)
+	// obj is the object storage destination of the job being created or
+	// changed, for hints about Cloudflare's access to the bucket.
+	obj *cfclient.ObjectDestination
 }
 
 func newLogpushCmd(s streams) *cobra.Command {
@@ -251,7 +254,7 @@ func (r *lpRun) apiFail(doing string, err error) error {
 	var ae *cfclient.APIError
 	if errors.As(err, &ae) {
 		msg := fmt.Sprintf("%s: %v", doing, ae)
-		if h := ae.Hint(r.scope); h != "" {
+		if h := ae.HintFor(r.scope, r.obj); h != "" {
 			msg += "\n  hint: " + h
 		}
 		return errors.New(msg)
@@ -789,6 +792,7 @@ func (r *lpRun) parseDestination(cmd *cobra.Command, f *jobFlags, dataset, previ
 	if cmd.Flags().Changed("secret") {
 		return nil, usagef("--secret is for HTTP destinations; object storage credentials go in the --to URL")
 	}
+	r.obj = obj
 	return &destination{conf: to, obj: obj}, nil
 }
 
