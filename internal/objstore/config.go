@@ -196,14 +196,13 @@ func FromDestination(conf string) (Config, error) {
 	return c, c.Validate()
 }
 
-// stripQuery keeps a URL parse error from echoing a query string (it may
-// hold keys or a SAS signature).
+// stripQuery keeps a URL parse error from echoing the destination_conf
+// (its query may hold keys or a SAS signature): only the inner reason
+// (e.g. invalid URL escape "%zz") is kept.
 func stripQuery(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		if base, _, ok := strings.Cut(ue.URL, "?"); ok {
-			return fmt.Errorf("%s %q: %v", ue.Op, base+"?...", ue.Err)
-		}
+		return fmt.Errorf("not a valid URL: %w", ue.Err)
 	}
 	return err
 }

@@ -85,3 +85,32 @@ func TestJoin(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// FuzzFromDestination: any destination_conf gives a Config or an error,
+// never a panic, and an error never repeats a secret from the query.
+func FuzzFromDestination(f *testing.F) {
+	for _, s := range []string{
+		"s3://logs/cf/{DATE}?region=us-east-2&sse=AES256",
+		"s3://b?region=r&access-key-id=AK&secret-access-key=TOPSECRET&endpoint=h:9000",
+		"r2://b/p?account-id=0123&access-key-id=AK&secret-access-key=TOPSECRET",
+		"gs://bucket/dir/",
+		"azure://acct.blob.core.windows.net/c/d?sv=1&sp=w&sig=TOPSECRET",
+		"azure://c/d?sig=TOPSECRET%zz",
+		"s3://%zz/?secret-access-key=TOPSECRET",
+		"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, conf string) {
+		c, err := FromDestination(conf)
+		if err != nil {
+			if strings.Contains(conf, "TOPSECRET") && strings.Contains(err.Error(), "TOPSECRET") {
+				t.Fatalf("error repeats a secret: %v", err)
+			}
+			return
+		}
+		if vErr := c.Validate(); vErr != nil {
+			t.Fatalf("FromDestination(%q) returned a config that does not validate: %v", conf, vErr)
+		}
+	})
+}
