@@ -1,16 +1,13 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,13 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/flarehose/flarehose/internal/objstore"
+	"github.com/flarehose/flarehose/internal/objstore/objstoretest"
 	"github.com/flarehose/flarehose/internal/sim/cfapi"
 )
 
@@ -38,27 +32,6 @@ import (
 // with the owner's credentials. The servers come from test/objstore/*.sh
 // (make test-objstore); without their variables these tests skip, or fail
 // with FLAREHOSE_REQUIRE_OBJSTORE=1.
-
-// objstoreEnv returns the variables named, skipping the test when one is
-// unset.
-func objstoreEnv(t *testing.T, names ...string) map[string]string {
-	t.Helper()
-	vals := map[string]string{}
-	var missing []string
-	for _, n := range names {
-		if vals[n] = os.Getenv(n); vals[n] == "" {
-			missing = append(missing, n)
-		}
-	}
-	if len(missing) > 0 {
-		msg := strings.Join(missing, ", ") + " unset: start the servers with test/objstore/start.sh (make test-objstore)"
-		if os.Getenv("FLAREHOSE_REQUIRE_OBJSTORE") == "1" {
-			t.Fatal("FLAREHOSE_REQUIRE_OBJSTORE=1 but " + msg)
-		}
-		t.Skip(msg)
-	}
-	return vals
-}
 
 // cfStorage writes as Cloudflare does: MinIO's root keys stand in for
 // Cloudflare's IAM user (s3://, and r2:// whose keys MinIO would not know),
@@ -84,29 +57,12 @@ func (s cfStorage) Bucket(ctx context.Context, dest *cfapi.ObjectDestination) (o
 	return nil, fmt.Errorf("%s:// is not a bucket", dest.Scheme)
 }
 
-// isolateStorageEnv keeps the developer's own cloud credentials and
-// configuration out of a test.
-func isolateStorageEnv(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-		"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
-		"GOOGLE_APPLICATION_CREDENTIALS", "STORAGE_EMULATOR_HOST", "CLOUDSDK_CONFIG",
-		"AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY"} {
-		t.Setenv(k, "")
-		os.Unsetenv(k) // some SDKs tell empty from unset; t.Setenv restores it
-	}
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "aws-config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "aws-credentials"))
+// noHostCredentials keeps what the machine holds out of the command:
+// objstoretest's servers clear the cloud variables, and here the instance
+// metadata service and the home directory's gcloud credentials go too.
+func noHostCredentials(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("CLOUDSDK_CONFIG", filepath.Join(dir, "gcloud"))
-	t.Setenv("HOME", dir) // ~/.config/gcloud/application_default_credentials.json
-}
-
-func uniqueName(prefix string) string {
-	b := make([]byte, 4)
-	rand.Read(b)
-	return prefix + "-" + hex.EncodeToString(b)
+	t.Setenv("HOME", t.TempDir()) // ~/.config/gcloud/application_default_credentials.json
 }
 
 // challengeTokens returns the content of every ownership challenge file
@@ -129,18 +85,6 @@ func challengeTokens(t *testing.T, b objstore.Bucket, prefix string) []string {
 		t.Fatal(err)
 	}
 	return tokens
-}
-
-// closedPort is a local address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // lpCase is one run of the command and what its output must show.
@@ -184,17 +128,11 @@ func (h *lpHarness) check(t *testing.T, c lpCase) (stdout, stderr string) {
 }
 
 func TestLogpushObjstoreS3(t *testing.T) {
-	e := objstoreEnv(t, "FLAREHOSE_TEST_S3_ENDPOINT", "FLAREHOSE_TEST_S3_ACCESS_KEY", "FLAREHOSE_TEST_S3_SECRET_KEY")
-	endpoint, key, secret := e["FLAREHOSE_TEST_S3_ENDPOINT"], e["FLAREHOSE_TEST_S3_ACCESS_KEY"], e["FLAREHOSE_TEST_S3_SECRET_KEY"]
-	isolateStorageEnv(t)
-	bucket := uniqueName("fh-ownership")
+	srv := objstoretest.S3(t)
+	noHostCredentials(t)
+	endpoint, key, secret, bucket := srv.Endpoint, srv.AccessKey, srv.SecretKey, srv.NewBucket(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	client := s3.New(s3.Options{BaseEndpoint: aws.String(endpoint), Region: "us-east-1", UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider(key, secret, "")})
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("creating bucket %s: %v", bucket, err)
-	}
 	storage := cfStorage{s3Endpoint: endpoint, s3Key: key, s3Secret: secret}
 	cfBucket, err := storage.Bucket(ctx, &cfapi.ObjectDestination{Scheme: "s3", Bucket: bucket})
 	if err != nil {
@@ -263,7 +201,7 @@ func TestLogpushObjstoreS3(t *testing.T) {
 			want: []string{"the AWS default credentials (shared config and credentials files, SSO, instance role) found no credentials", "hint: give credentials that can read"}})
 	})
 	t.Run("unreachable endpoint", func(t *testing.T) {
-		h.check(t, lpCase{env: withKeys, args: create("p8", "--storage-endpoint", "http://"+closedPort(t)), code: exitFail, within: 15 * time.Second,
+		h.check(t, lpCase{env: withKeys, args: create("p8", "--storage-endpoint", objstoretest.ClosedEndpoint(t)), code: exitFail, within: 15 * time.Second,
 			secrets: []string{secret}, want: []string{"could not reach the store", "hint: check the endpoint"}})
 	})
 	t.Run("bad flags", func(t *testing.T) {
@@ -298,19 +236,9 @@ func TestLogpushObjstoreS3(t *testing.T) {
 }
 
 func TestLogpushObjstoreGCS(t *testing.T) {
-	e := objstoreEnv(t, "FLAREHOSE_TEST_GCS_ENDPOINT")
-	endpoint := strings.TrimRight(e["FLAREHOSE_TEST_GCS_ENDPOINT"], "/")
-	isolateStorageEnv(t)
-	bucket := uniqueName("fh-ownership")
-	body, _ := json.Marshal(map[string]string{"name": bucket})
-	resp, err := http.Post(endpoint+"/storage/v1/b?project=flarehose-test", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("creating bucket %s: HTTP %d", bucket, resp.StatusCode)
-	}
+	gcs := objstoretest.GCS(t)
+	noHostCredentials(t)
+	endpoint, bucket := gcs.Endpoint, gcs.NewBucket(t)
 	storage := cfStorage{gcsEndpoint: endpoint}
 	cfBucket, err := storage.Bucket(context.Background(), &cfapi.ObjectDestination{Scheme: "gs", Bucket: bucket})
 	if err != nil {
@@ -374,32 +302,15 @@ func serviceAccountKey(t *testing.T, tokenURI string) (string, string) {
 }
 
 func TestLogpushObjstoreAzure(t *testing.T) {
-	e := objstoreEnv(t, "FLAREHOSE_TEST_AZURE_ENDPOINT", "FLAREHOSE_TEST_AZURE_ACCOUNT", "FLAREHOSE_TEST_AZURE_KEY")
-	endpoint, account, key := strings.TrimRight(e["FLAREHOSE_TEST_AZURE_ENDPOINT"], "/"), e["FLAREHOSE_TEST_AZURE_ACCOUNT"], e["FLAREHOSE_TEST_AZURE_KEY"]
-	isolateStorageEnv(t)
-	container := uniqueName("fh-ownership")
-	cred, err := azblob.NewSharedKeyCredential(account, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	client, err := azblob.NewClientWithSharedKeyCredential(endpoint, cred, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.CreateContainer(ctx, container, nil); err != nil {
-		t.Fatalf("creating container %s: %v", container, err)
-	}
+	az := objstoretest.Azure(t)
+	noHostCredentials(t)
+	endpoint, account, key, container := az.Endpoint, az.Account, az.Key, az.NewContainer(t)
 	// What Cloudflare's docs ask for: an account SAS for blobs (ss=b),
 	// objects only (srt=o), allowing Write and nothing to read with.
-	accountSAS := func(perms sas.AccountPermissions) (string, string) {
-		qp, err := sas.AccountSignatureValues{Protocol: sas.ProtocolHTTPSandHTTP, ExpiryTime: time.Now().Add(5 * 365 * 24 * time.Hour),
-			Permissions: perms.String(), ResourceTypes: (&sas.AccountResourceTypes{Object: true}).String()}.SignWithSharedKey(cred)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return qp.Encode(), qp.Signature()
+	accountSAS := func(perms sas.AccountPermissions) (token, sig string) {
+		token = az.SAS(t, perms, sas.AccountResourceTypes{Object: true}, time.Now().AddDate(5, 0, 0))
+		q, _ := url.ParseQuery(token)
+		return token, q.Get("sig")
 	}
 	writeSAS, writeSig := accountSAS(sas.AccountPermissions{Write: true, Create: true})
 	readSAS, readSig := accountSAS(sas.AccountPermissions{Read: true})

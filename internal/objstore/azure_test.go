@@ -3,117 +3,30 @@ package objstore
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
+
+	"github.com/flarehose/flarehose/internal/objstore/objstoretest"
 )
 
-// Tests against a real Azurite: test/objstore/azurite.sh start prints the
-// FLAREHOSE_TEST_AZURE_* variables they read.
+// Tests against a real Azurite (objstoretest.Azure).
 
-type azuriteServer struct {
-	endpoint, account, key string
-}
-
-func azurite(t testing.TB) azuriteServer {
-	t.Helper()
-	s := azuriteServer{
-		endpoint: os.Getenv("FLAREHOSE_TEST_AZURE_ENDPOINT"),
-		account:  os.Getenv("FLAREHOSE_TEST_AZURE_ACCOUNT"),
-		key:      os.Getenv("FLAREHOSE_TEST_AZURE_KEY"),
-	}
-	if s.endpoint == "" || s.account == "" || s.key == "" {
-		msg := "FLAREHOSE_TEST_AZURE_ENDPOINT, _ACCOUNT and _KEY unset: run test/objstore/azurite.sh start"
-		if os.Getenv("FLAREHOSE_REQUIRE_OBJSTORE") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	// The credentials under test come from Config only.
-	azureIsolateEnv(t)
-	return s
-}
-
-// azureIsolateEnv hides the caller's AZURE_STORAGE_* credentials.
-func azureIsolateEnv(t testing.TB) {
-	for _, v := range []string{"AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY"} {
-		t.Setenv(v, "")
-	}
-}
-
-// newContainer creates a fresh container (removed when the test ends).
-func (s azuriteServer) newContainer(t testing.TB) string {
-	t.Helper()
-	name := "flarehose-" + azureRandHex(t, 6)
-	cred, err := container.NewSharedKeyCredential(s.account, s.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, err := container.NewClientWithSharedKeyCredential(s.endpoint+"/"+name, cred, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := cc.Create(ctx, nil); err != nil {
-		t.Fatalf("create container %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		cc.Delete(ctx, nil)
-	})
-	return name
-}
-
-func (s azuriteServer) keyConfig(containerName string) Config {
-	return Config{Provider: ProviderAzure, Bucket: containerName, Endpoint: s.endpoint, AccountName: s.account, AccountKey: s.key}
-}
-
-// sas signs an account SAS (ss=b) with the given permissions and
-// resource types.
-func (s azuriteServer) sas(t testing.TB, perms sas.AccountPermissions, types sas.AccountResourceTypes, expiry time.Time) string {
-	t.Helper()
-	cred, err := container.NewSharedKeyCredential(s.account, s.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := sas.AccountSignatureValues{
-		Protocol:      sas.ProtocolHTTPSandHTTP,
-		StartTime:     time.Now().Add(-time.Hour),
-		ExpiryTime:    expiry,
-		Permissions:   perms.String(),
-		ResourceTypes: types.String(),
-	}.SignWithSharedKey(cred)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return q.Encode()
-}
-
-func azureRandHex(t testing.TB, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
+// azureKeyConfig is a Config for containerName on the test server with
+// its account key.
+func azureKeyConfig(s objstoretest.AzureServer, containerName string) Config {
+	return Config{Provider: ProviderAzure, Bucket: containerName, Endpoint: s.Endpoint, AccountName: s.Account, AccountKey: s.Key}
 }
 
 func openAzure(t testing.TB, cfg Config) Bucket {
@@ -154,10 +67,10 @@ func azureSigOf(t *testing.T, token string) string {
 }
 
 func TestAzureBucket(t *testing.T) {
-	s := azurite(t)
-	name := s.newContainer(t)
-	b := openAzure(t, s.keyConfig(name))
-	if got, want := b.String(), "azure://"+s.account+"/"+name; got != want {
+	s := objstoretest.Azure(t)
+	name := s.NewContainer(t)
+	b := openAzure(t, azureKeyConfig(s, name))
+	if got, want := b.String(), "azure://"+s.Account+"/"+name; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 	testBucket(t, b)
@@ -176,11 +89,11 @@ func TestAzureBucket(t *testing.T) {
 }
 
 func TestAzureConnectionString(t *testing.T) {
-	s := azurite(t)
-	name := s.newContainer(t)
-	cs := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;", s.account, s.key, s.endpoint)
+	s := objstoretest.Azure(t)
+	name := s.NewContainer(t)
+	cs := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;", s.Account, s.Key, s.Endpoint)
 	b := openAzure(t, Config{Provider: ProviderAzure, Bucket: name, ConnectionString: cs})
-	if got, want := b.String(), "azure://"+s.account+"/"+name; got != want {
+	if got, want := b.String(), "azure://"+s.Account+"/"+name; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 	ctx := context.Background()
@@ -202,26 +115,26 @@ func TestAzureConnectionString(t *testing.T) {
 // Cloudflare writes with a SAS that may only write (sp=w, srt=o): Put must
 // work, reading and listing must say the SAS forbids them.
 func TestAzureSASPermissions(t *testing.T) {
-	s := azurite(t)
-	name := s.newContainer(t)
+	s := objstoretest.Azure(t)
+	name := s.NewContainer(t)
 	ctx := context.Background()
-	owner := openAzure(t, s.keyConfig(name))
+	owner := openAzure(t, azureKeyConfig(s, name))
 	if err := owner.Put(ctx, "logs/existing.txt", []byte("x"), PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
-	writeOnly := s.sas(t, sas.AccountPermissions{Write: true}, sas.AccountResourceTypes{Object: true}, time.Now().Add(5*365*24*time.Hour))
+	writeOnly := s.SAS(t, sas.AccountPermissions{Write: true}, sas.AccountResourceTypes{Object: true}, time.Now().Add(5*365*24*time.Hour))
 	if q, _ := url.ParseQuery(writeOnly); q.Get("sp") != "w" || q.Get("srt") != "o" || q.Get("ss") != "b" {
 		t.Fatalf("test SAS is not Cloudflare's shape: %s", strings.ReplaceAll(writeOnly, q.Get("sig"), "..."))
 	}
-	readList := s.sas(t, sas.AccountPermissions{Read: true, List: true}, sas.AccountResourceTypes{Container: true, Object: true}, time.Now().Add(time.Hour))
-	secrets := []string{azureSigOf(t, writeOnly), url.QueryEscape(azureSigOf(t, writeOnly)), azureSigOf(t, readList), url.QueryEscape(azureSigOf(t, readList)), s.key}
+	readList := s.SAS(t, sas.AccountPermissions{Read: true, List: true}, sas.AccountResourceTypes{Container: true, Object: true}, time.Now().Add(time.Hour))
+	secrets := []string{azureSigOf(t, writeOnly), url.QueryEscape(azureSigOf(t, writeOnly)), azureSigOf(t, readList), url.QueryEscape(azureSigOf(t, readList)), s.Key}
 
-	w := openAzure(t, Config{Provider: ProviderAzure, Bucket: name, Endpoint: s.endpoint, SASToken: writeOnly})
-	if strings.Contains(w.String(), "?") || w.String() != "azure://"+s.account+"/"+name {
+	w := openAzure(t, Config{Provider: ProviderAzure, Bucket: name, Endpoint: s.Endpoint, SASToken: writeOnly})
+	if strings.Contains(w.String(), "?") || w.String() != "azure://"+s.Account+"/"+name {
 		t.Errorf("String() = %q", w.String())
 	}
-	r := openAzure(t, Config{Provider: ProviderAzure, Bucket: name, Endpoint: s.endpoint, SASToken: "?" + readList})
+	r := openAzure(t, Config{Provider: ProviderAzure, Bucket: name, Endpoint: s.Endpoint, SASToken: "?" + readList})
 
 	// Put works with the write-only SAS, and the owner reads it back.
 	if err := w.Put(ctx, "logs/ownership-challenge.txt", []byte("jwt"), PutOptions{ContentType: "text/plain"}); err != nil {
@@ -277,8 +190,8 @@ func TestAzureSASPermissions(t *testing.T) {
 	}
 
 	// An expired SAS says so.
-	expired := s.sas(t, sas.AccountPermissions{Read: true, Write: true}, sas.AccountResourceTypes{Object: true}, time.Now().Add(-time.Minute))
-	e := openAzure(t, Config{Provider: ProviderAzure, Bucket: name, Endpoint: s.endpoint, SASToken: expired})
+	expired := s.SAS(t, sas.AccountPermissions{Read: true, Write: true}, sas.AccountResourceTypes{Object: true}, time.Now().Add(-time.Minute))
+	e := openAzure(t, Config{Provider: ProviderAzure, Bucket: name, Endpoint: s.Endpoint, SASToken: expired})
 	err := e.Put(ctx, "logs/z", []byte("z"), PutOptions{})
 	azureNoSecrets(t, err, azureSigOf(t, expired), url.QueryEscape(azureSigOf(t, expired)))
 	if err == nil || !strings.Contains(err.Error(), "expired") || !errors.Is(err, fs.ErrPermission) {
@@ -287,11 +200,11 @@ func TestAzureSASPermissions(t *testing.T) {
 }
 
 func TestAzureWrongCredentials(t *testing.T) {
-	s := azurite(t)
-	name := s.newContainer(t)
+	s := objstoretest.Azure(t)
+	name := s.NewContainer(t)
 	ctx := context.Background()
 	wrongKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("not the key "), 5))
-	good := s.sas(t, sas.AccountPermissions{Read: true, Write: true, List: true}, sas.AccountResourceTypes{Container: true, Object: true}, time.Now().Add(time.Hour))
+	good := s.SAS(t, sas.AccountPermissions{Read: true, Write: true, List: true}, sas.AccountResourceTypes{Container: true, Object: true}, time.Now().Add(time.Hour))
 	q, _ := url.ParseQuery(good)
 	forged := q.Get("sig")
 	q.Set("sig", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
@@ -303,15 +216,15 @@ func TestAzureWrongCredentials(t *testing.T) {
 		want    string
 		secrets []string
 	}{
-		{"wrong account key", Config{AccountName: s.account, AccountKey: wrongKey}, "wrong account key for this account", []string{wrongKey}},
+		{"wrong account key", Config{AccountName: s.Account, AccountKey: wrongKey}, "wrong account key for this account", []string{wrongKey}},
 		{"forged SAS signature", Config{SASToken: badSAS}, "the SAS signature does not match this account", []string{q.Get("sig"), url.QueryEscape(q.Get("sig")), forged}},
-		{"wrong key in a connection string", Config{ConnectionString: "DefaultEndpointsProtocol=http;AccountName=" + s.account + ";AccountKey=" + wrongKey + ";BlobEndpoint=" + s.endpoint}, "wrong account key in the connection string", []string{wrongKey}},
+		{"wrong key in a connection string", Config{ConnectionString: "DefaultEndpointsProtocol=http;AccountName=" + s.Account + ";AccountKey=" + wrongKey + ";BlobEndpoint=" + s.Endpoint}, "wrong account key in the connection string", []string{wrongKey}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
 			cfg.Provider, cfg.Bucket = ProviderAzure, name
 			if cfg.ConnectionString == "" {
-				cfg.Endpoint = s.endpoint
+				cfg.Endpoint = s.Endpoint
 			}
 			b := openAzure(t, cfg)
 			for op, do := range map[string]func() error{
@@ -335,10 +248,10 @@ func TestAzureWrongCredentials(t *testing.T) {
 }
 
 func TestAzureMissingContainer(t *testing.T) {
-	s := azurite(t)
+	s := objstoretest.Azure(t)
 	ctx := context.Background()
-	name := "flarehose-missing-" + azureRandHex(t, 4)
-	b := openAzure(t, s.keyConfig(name))
+	name := objstoretest.UniqueName(t) // never created
+	b := openAzure(t, azureKeyConfig(s, name))
 	for op, do := range map[string]func() error{
 		"Get":    func() error { _, err := b.Get(ctx, "k"); return err },
 		"Put":    func() error { return b.Put(ctx, "k", []byte("v"), PutOptions{}) },
@@ -350,30 +263,30 @@ func TestAzureMissingContainer(t *testing.T) {
 		if err == nil || IsNotExist(err) || !strings.Contains(err.Error(), fmt.Sprintf("container %q does not exist", name)) {
 			t.Errorf("%s on a missing container = %v: want a container error distinct from fs.ErrNotExist", op, err)
 		}
-		azureNoSecrets(t, err, s.key)
+		azureNoSecrets(t, err, s.Key)
 	}
 }
 
 func TestAzureFromDestination(t *testing.T) {
-	s := azurite(t)
-	name := s.newContainer(t)
+	s := objstoretest.Azure(t)
+	name := s.NewContainer(t)
 	ctx := context.Background()
-	token := s.sas(t, sas.AccountPermissions{Write: true}, sas.AccountResourceTypes{Object: true}, time.Now().Add(time.Hour))
-	dest := "azure://" + s.account + ".blob.core.windows.net/" + name + "/logs/{DATE}?" + token
+	token := s.SAS(t, sas.AccountPermissions{Write: true}, sas.AccountResourceTypes{Object: true}, time.Now().Add(time.Hour))
+	dest := "azure://" + s.Account + ".blob.core.windows.net/" + name + "/logs/{DATE}?" + token
 	cfg, err := FromDestination(dest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Bucket != name || cfg.Prefix != "logs/{DATE}" || cfg.AccountName != s.account || cfg.SASToken != token {
+	if cfg.Bucket != name || cfg.Prefix != "logs/{DATE}" || cfg.AccountName != s.Account || cfg.SASToken != token {
 		t.Fatalf("FromDestination: bucket %q prefix %q account %q", cfg.Bucket, cfg.Prefix, cfg.AccountName)
 	}
-	cfg.Endpoint = s.endpoint // Azurite instead of <account>.blob.core.windows.net
+	cfg.Endpoint = s.Endpoint // Azurite instead of <account>.blob.core.windows.net
 	b := openAzure(t, cfg)
 	key := Join(strings.ReplaceAll(cfg.Prefix, "{DATE}", "20260101"), "ownership-challenge-1a2b3c4d.txt")
 	if err := b.Put(ctx, key, []byte("token"), PutOptions{ContentType: "text/plain"}); err != nil {
 		t.Fatalf("Put through the destination's SAS: %v", err)
 	}
-	got, err := ReadAll(ctx, openAzure(t, s.keyConfig(name)), key, 0)
+	got, err := ReadAll(ctx, openAzure(t, azureKeyConfig(s, name)), key, 0)
 	if err != nil || string(got) != "token" {
 		t.Fatalf("owner reads %q, %v", got, err)
 	}
@@ -385,23 +298,11 @@ func TestAzureFromDestination(t *testing.T) {
 	}
 }
 
-// azureClosedPort returns a 127.0.0.1 port nothing listens on.
-func azureClosedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
-}
-
 // No server needed: a refused connection fails within the bounded retry
 // policy, and the error quotes no credential.
 func TestAzureUnreachable(t *testing.T) {
-	azureIsolateEnv(t)
-	endpoint := fmt.Sprintf("http://127.0.0.1:%d/devstoreaccount1", azureClosedPort(t))
+	objstoretest.IsolateEnv(t)
+	endpoint := objstoretest.ClosedEndpoint(t) + "/devstoreaccount1"
 	const token = "sv=2025-01-05&ss=b&srt=o&sp=w&se=2031-01-01T00%3A00%3A00Z&spr=https%2Chttp&sig=c2VjcmV0LXNpZ25hdHVyZQ%3D%3D"
 	key := base64.StdEncoding.EncodeToString([]byte("a secret account key for tests"))
 	ctx := context.Background()
@@ -441,33 +342,13 @@ func TestAzureUnreachable(t *testing.T) {
 // A server that accepts connections and never answers: the caller's
 // deadline ends the call, whatever the retry policy.
 func TestAzureSilentServer(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	azureIsolateEnv(t)
-	b := openAzure(t, Config{Provider: ProviderAzure, Bucket: "logs", Endpoint: "http://" + l.Addr().String() + "/devstoreaccount1",
+	objstoretest.IsolateEnv(t)
+	b := openAzure(t, Config{Provider: ProviderAzure, Bucket: "logs", Endpoint: objstoretest.SilentEndpoint(t) + "/devstoreaccount1",
 		SASToken: "sp=r&sig=c2VjcmV0LXNpZ25hdHVyZQ%3D%3D"})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = b.Get(ctx, "k")
+	_, err := b.Get(ctx, "k")
 	azureNoSecrets(t, err, "c2VjcmV0LXNpZ25hdHVyZQ")
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
 		t.Fatalf("Get from a silent server = %v after %v: want context.DeadlineExceeded at the deadline", err, time.Since(start))
@@ -479,7 +360,7 @@ func TestAzureSilentServer(t *testing.T) {
 // status and x-ms-error-code (its body echoes the request URL, SAS and
 // all, as some proxies do).
 func TestAzureErrorMapping(t *testing.T) {
-	azureIsolateEnv(t)
+	objstoretest.IsolateEnv(t)
 	const sig = "c2VjcmV0LXNpZ25hdHVyZQ"
 	for _, tc := range []struct {
 		status    int
@@ -533,7 +414,7 @@ func TestAzureErrorMapping(t *testing.T) {
 // Config problems are reported by Open, before any request, without
 // quoting credentials.
 func TestAzureConfigErrors(t *testing.T) {
-	azureIsolateEnv(t)
+	objstoretest.IsolateEnv(t)
 	key := base64.StdEncoding.EncodeToString([]byte("another secret key"))
 	for _, tc := range []struct {
 		name string
@@ -604,7 +485,7 @@ func TestAzureOpenNamesAndCredentialOrder(t *testing.T) {
 		{"config before environment", map[string]string{"AZURE_STORAGE_CONNECTION_STRING": "AccountName=envacct;AccountKey=" + key}, Config{AccountName: "acct", SASToken: "sp=w&sig=x"}, "azure://acct/logs", "SAS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			azureIsolateEnv(t)
+			objstoretest.IsolateEnv(t)
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
@@ -626,8 +507,8 @@ func TestAzureOpenNamesAndCredentialOrder(t *testing.T) {
 
 // Keys Azure would rename or reject are refused before any request.
 func TestAzureRefusesHostileKeys(t *testing.T) {
-	azureIsolateEnv(t)
-	b := openAzure(t, Config{Provider: ProviderAzure, Bucket: "logs", Endpoint: fmt.Sprintf("http://127.0.0.1:%d/devstoreaccount1", azureClosedPort(t)),
+	objstoretest.IsolateEnv(t)
+	b := openAzure(t, Config{Provider: ProviderAzure, Bucket: "logs", Endpoint: objstoretest.ClosedEndpoint(t) + "/devstoreaccount1",
 		AccountKey: base64.StdEncoding.EncodeToString([]byte("k"))})
 	ctx := context.Background()
 	for _, k := range []string{"", "/abs", "../escape", "a/../../escape", "a//b", "a/./b", "dir/", "name.", `back\`, "nul\x00", "tab\tkey", "bad\xffutf8", strings.Repeat("k", 1025)} {
@@ -645,9 +526,9 @@ func TestAzureRefusesHostileKeys(t *testing.T) {
 }
 
 func BenchmarkAzurePutGet(b *testing.B) {
-	s := azurite(b)
-	name := s.newContainer(b)
-	bkt := openAzure(b, s.keyConfig(name))
+	s := objstoretest.Azure(b)
+	name := s.NewContainer(b)
+	bkt := openAzure(b, azureKeyConfig(s, name))
 	ctx := context.Background()
 	for _, size := range []int{4 << 10, 256 << 10, 4 << 20} {
 		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {

@@ -8,13 +8,11 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -27,71 +25,9 @@ import (
 	"time"
 
 	"cloud.google.com/go/storage"
-	"google.golang.org/api/iterator"
-	"google.golang.org/api/option"
+
+	"github.com/flarehose/flarehose/internal/objstore/objstoretest"
 )
-
-// gcsTestEndpoint is fake-gcs-server's URL (test/objstore/fakegcs.sh).
-func gcsTestEndpoint(tb testing.TB) string {
-	tb.Helper()
-	ep := os.Getenv("FLAREHOSE_TEST_GCS_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("FLAREHOSE_REQUIRE_OBJSTORE") == "1" {
-			tb.Fatal("FLAREHOSE_TEST_GCS_ENDPOINT is not set (start fake-gcs-server with test/objstore/fakegcs.sh start)")
-		}
-		tb.Skip("FLAREHOSE_TEST_GCS_ENDPOINT is not set: start fake-gcs-server with test/objstore/fakegcs.sh start")
-	}
-	return strings.TrimRight(ep, "/")
-}
-
-// gcsTestBucket creates a fresh bucket on the emulator, removed with its
-// objects when the test ends, and returns its name.
-func gcsTestBucket(tb testing.TB, endpoint string) string {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	admin, err := storage.NewClient(ctx, option.WithEndpoint(endpoint+"/storage/v1/"), option.WithoutAuthentication())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	name := "flarehose-test-" + hex.EncodeToString(rnd[:])
-	if err := admin.Bucket(name).Create(ctx, "flarehose-test", nil); err != nil {
-		tb.Fatalf("creating bucket %s on %s: %v", name, endpoint, err)
-	}
-	tb.Cleanup(func() {
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		keys := make(chan string)
-		var wg sync.WaitGroup
-		for range 8 {
-			wg.Go(func() {
-				for k := range keys {
-					admin.Bucket(name).Object(k).Delete(ctx)
-				}
-			})
-		}
-		it := admin.Bucket(name).Objects(ctx, nil)
-		for {
-			a, err := it.Next()
-			if err != nil {
-				if !errors.Is(err, iterator.Done) {
-					tb.Logf("cleanup of %s: %v", name, err)
-				}
-				break
-			}
-			keys <- a.Name
-		}
-		close(keys)
-		wg.Wait()
-		if err := admin.Bucket(name).Delete(ctx); err != nil {
-			tb.Logf("cleanup of %s: %v", name, err)
-		}
-	})
-	return name
-}
 
 func openGCS(tb testing.TB, cfg Config) Bucket {
 	tb.Helper()
@@ -104,8 +40,8 @@ func openGCS(tb testing.TB, cfg Config) Bucket {
 }
 
 func TestGCSBucket(t *testing.T) {
-	ep := gcsTestEndpoint(t)
-	name := gcsTestBucket(t, ep)
+	gcs := objstoretest.GCS(t)
+	ep, name := gcs.Endpoint, gcs.NewBucket(t)
 	b := openGCS(t, Config{Bucket: name, Endpoint: ep})
 	if got, want := b.String(), "gs://"+name; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
@@ -115,8 +51,8 @@ func TestGCSBucket(t *testing.T) {
 
 // Keys GCS accepts that a path-minded implementation could mangle.
 func TestGCSOddKeys(t *testing.T) {
-	ep := gcsTestEndpoint(t)
-	b := openGCS(t, Config{Bucket: gcsTestBucket(t, ep), Endpoint: ep})
+	gcs := objstoretest.GCS(t)
+	b := openGCS(t, Config{Bucket: gcs.NewBucket(t), Endpoint: gcs.Endpoint})
 	ctx := context.Background()
 	keys := []string{
 		"../up", "a/../b", "a//b", "/lead", "trail/", "q?x=1#frag", "pct%2Fslash", "sp ace+plus",
@@ -150,7 +86,7 @@ func TestGCSOddKeys(t *testing.T) {
 // Keys GCS refuses are refused before any request: the endpoint here
 // does not exist, so only a local check can produce the key error.
 func TestGCSInvalidKeys(t *testing.T) {
-	b := openGCS(t, Config{Bucket: "logs", Endpoint: closedEndpoint(t)})
+	b := openGCS(t, Config{Bucket: "logs", Endpoint: objstoretest.ClosedEndpoint(t)})
 	ctx := context.Background()
 	for _, k := range []string{"", ".", "..", "a\nb", "a\rb", "bad\xffutf8", strings.Repeat("k", 1025)} {
 		for op, err := range map[string]error{
@@ -181,8 +117,8 @@ func gzipped(tb testing.TB, data []byte) []byte {
 // Content-Encoding the object was stored with (GCS and net/http would
 // otherwise decompress Content-Encoding: gzip on the way).
 func TestGCSGzipAsStored(t *testing.T) {
-	ep := gcsTestEndpoint(t)
-	b := openGCS(t, Config{Bucket: gcsTestBucket(t, ep), Endpoint: ep})
+	gcs := objstoretest.GCS(t)
+	b := openGCS(t, Config{Bucket: gcs.NewBucket(t), Endpoint: gcs.Endpoint})
 	ctx := context.Background()
 	plain := bytes.Repeat([]byte(`{"ClientIP":"192.0.2.1","EdgeResponseStatus":200}`+"\n"), 500)
 	body := gzipped(t, plain)
@@ -221,8 +157,8 @@ func TestGCSGzipAsStored(t *testing.T) {
 // endpoint (downloads use a URL the library builds apart from the JSON
 // API's): a proxy in front of the emulator sees each of them.
 func TestGCSRequestsGoToEndpoint(t *testing.T) {
-	ep := gcsTestEndpoint(t)
-	name := gcsTestBucket(t, ep)
+	gcs := objstoretest.GCS(t)
+	ep, name := gcs.Endpoint, gcs.NewBucket(t)
 	target, err := url.Parse(ep)
 	if err != nil {
 		t.Fatal(err)
@@ -273,8 +209,8 @@ func TestGCSRequestsGoToEndpoint(t *testing.T) {
 // STORAGE_EMULATOR_HOST alone (no endpoint, no credentials) reaches the
 // emulator, as the library arranges on its own.
 func TestGCSEmulatorHostVariable(t *testing.T) {
-	ep := gcsTestEndpoint(t)
-	name := gcsTestBucket(t, ep)
+	gcs := objstoretest.GCS(t)
+	ep, name := gcs.Endpoint, gcs.NewBucket(t)
 	t.Setenv("STORAGE_EMULATOR_HOST", strings.TrimPrefix(ep, "http://"))
 	b := openGCS(t, Config{Bucket: name})
 	ctx := context.Background()
@@ -293,7 +229,7 @@ func TestGCSEmulatorHostVariable(t *testing.T) {
 // A missing bucket is named as such, and is not mistaken for a missing
 // object (a source would wait forever for objects that cannot come).
 func TestGCSMissingBucket(t *testing.T) {
-	ep := gcsTestEndpoint(t)
+	ep := objstoretest.GCS(t).Endpoint
 	name := "flarehose-missing-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
 	b := openGCS(t, Config{Bucket: name, Endpoint: ep})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -314,22 +250,10 @@ func TestGCSMissingBucket(t *testing.T) {
 	}
 }
 
-// closedEndpoint is an http URL nothing listens on.
-func closedEndpoint(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
-}
-
 // Nothing listens at the endpoint: each call fails within seconds, not
 // after the library's unbounded retries.
 func TestGCSUnreachableEndpoint(t *testing.T) {
-	ep := closedEndpoint(t)
+	ep := objstoretest.ClosedEndpoint(t)
 	b := openGCS(t, Config{Bucket: "logs", Endpoint: ep})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -536,8 +460,8 @@ func TestGCSCredentialsRefused(t *testing.T) {
 }
 
 func BenchmarkGCSPutGet(b *testing.B) {
-	ep := gcsTestEndpoint(b)
-	bkt := openGCS(b, Config{Bucket: gcsTestBucket(b, ep), Endpoint: ep})
+	gcs := objstoretest.GCS(b)
+	bkt := openGCS(b, Config{Bucket: gcs.NewBucket(b), Endpoint: gcs.Endpoint})
 	ctx := context.Background()
 	for _, size := range []int{1 << 10, 256 << 10, 4 << 20} {
 		body := make([]byte, size)
@@ -570,8 +494,8 @@ func BenchmarkGCSPutGet(b *testing.B) {
 // dial serves uploads and listings but answers 404 to every XML download:
 // that is reported as such, not as a missing object.
 func TestGCSEmulatorPublicHostMismatch(t *testing.T) {
-	ep := gcsTestEndpoint(t)
-	name := gcsTestBucket(t, ep)
+	gcs := objstoretest.GCS(t)
+	ep, name := gcs.Endpoint, gcs.NewBucket(t)
 	target, err := url.Parse(ep)
 	if err != nil {
 		t.Fatal(err)

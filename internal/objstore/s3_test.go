@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -23,99 +19,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/flarehose/flarehose/internal/objstore/objstoretest"
 )
 
-// These tests run against a real MinIO: test/objstore/minio.sh start prints
-// the FLAREHOSE_TEST_S3_* variables they read.
+// These tests run against a real MinIO (objstoretest.S3).
 
-type s3TestServer struct {
-	endpoint, accessKey, secretKey string
-}
-
-// s3TestEnv returns the MinIO to test against, or skips (fails under
-// FLAREHOSE_REQUIRE_OBJSTORE=1) when there is none.
-func s3TestEnv(tb testing.TB) s3TestServer {
-	tb.Helper()
-	srv := s3TestServer{
-		endpoint:  os.Getenv("FLAREHOSE_TEST_S3_ENDPOINT"),
-		accessKey: os.Getenv("FLAREHOSE_TEST_S3_ACCESS_KEY"),
-		secretKey: os.Getenv("FLAREHOSE_TEST_S3_SECRET_KEY"),
-	}
-	if srv.endpoint == "" || srv.accessKey == "" || srv.secretKey == "" {
-		msg := "FLAREHOSE_TEST_S3_ENDPOINT/_ACCESS_KEY/_SECRET_KEY unset: start MinIO with test/objstore/minio.sh start"
-		if os.Getenv("FLAREHOSE_REQUIRE_OBJSTORE") == "1" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-	s3IsolateEnv(tb) // a developer's AWS_PROFILE or AWS_ENDPOINT_URL must not leak in
-	return srv
-}
-
-// config is a Config for bucket on the test server with its credentials.
-func (srv s3TestServer) config(bucket string) Config {
-	return Config{Provider: ProviderS3, Bucket: bucket, Endpoint: srv.endpoint,
-		AccessKeyID: srv.accessKey, SecretAccessKey: srv.secretKey}
-}
-
-var s3NameJunk = regexp.MustCompile(`[^a-z0-9]+`)
-
-// s3TestBucket creates a fresh, uniquely named bucket and removes it and
-// its objects when the test ends.
-func s3TestBucket(tb testing.TB, srv s3TestServer) string {
-	tb.Helper()
-	var rnd [4]byte
-	rand.Read(rnd[:])
-	name := strings.Trim(s3NameJunk.ReplaceAllString(strings.ToLower(tb.Name()), "-"), "-")
-	if len(name) > 40 {
-		name = name[:40]
-	}
-	name = "fh-" + strings.Trim(name, "-") + "-" + hex.EncodeToString(rnd[:])
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	client := s3TestClient(tb, srv.config(name))
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name}); err != nil {
-		tb.Fatalf("creating bucket %s on %s: %v", name, srv.endpoint, err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		// Listing through the Bucket decodes keys the raw XML cannot
-		// carry (control characters).
-		b := s3Open(tb, srv.config(name))
-		var keys []string
-		if err := b.List(ctx, "", "", func(o Object) error { keys = append(keys, o.Key); return nil }); err != nil {
-			tb.Logf("cleanup of bucket %s: %v", name, err)
-			return
-		}
-		for len(keys) > 0 {
-			n := min(len(keys), 1000)
-			var ids []types.ObjectIdentifier
-			for _, k := range keys[:n] {
-				ids = append(ids, types.ObjectIdentifier{Key: aws.String(k)})
-			}
-			if _, err := client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &name,
-				Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}}); err != nil {
-				tb.Logf("cleanup of bucket %s: %v", name, err)
-			}
-			keys = keys[n:]
-		}
-		// The batch's XML body cannot name keys with control characters
-		// (MinIO skips them silently): delete what is left one by one.
-		b.List(ctx, "", "", func(o Object) error { return b.Delete(ctx, o.Key) })
-		if _, err := client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &name}); err != nil {
-			tb.Logf("cleanup of bucket %s: %v", name, err)
-		}
-	})
-	return name
-}
-
-// s3TestClient is the SDK client newS3 builds for cfg.
-func s3TestClient(tb testing.TB, cfg Config) *s3.Client {
-	tb.Helper()
-	return s3Open(tb, cfg).(*s3Bucket).client
+// s3Config is a Config for bucket on the test server with its keys.
+func s3Config(srv objstoretest.S3Server, bucket string) Config {
+	return Config{Provider: ProviderS3, Bucket: bucket, Endpoint: srv.Endpoint,
+		AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey}
 }
 
 func s3Open(tb testing.TB, cfg Config) Bucket {
@@ -127,77 +40,15 @@ func s3Open(tb testing.TB, cfg Config) Bucket {
 	return b
 }
 
-// s3IsolateEnv clears the AWS environment and shared config, so a test sees
-// only what it sets.
-func s3IsolateEnv(t testing.TB) {
-	t.Helper()
-	dir := t.TempDir()
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-		"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
-		"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-		"AWS_CA_BUNDLE"} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-}
-
-// s3ClosedEndpoint is an http endpoint on 127.0.0.1 nothing listens on.
-func s3ClosedEndpoint(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
-}
-
-// s3SilentEndpoint accepts connections and never answers.
-func s3SilentEndpoint(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			go io.Copy(io.Discard, c)
-		}
-	}()
-	tb.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + l.Addr().String()
-}
-
 func TestS3Bucket(t *testing.T) {
-	srv := s3TestEnv(t)
-	b := s3Open(t, srv.config(s3TestBucket(t, srv)))
+	srv := objstoretest.S3(t)
+	b := s3Open(t, s3Config(srv, srv.NewBucket(t)))
 	testBucket(t, b)
 }
 
 func TestS3PutOptionsAndETag(t *testing.T) {
-	srv := s3TestEnv(t)
-	cfg := srv.config(s3TestBucket(t, srv))
+	srv := objstoretest.S3(t)
+	cfg := s3Config(srv, srv.NewBucket(t))
 	b := s3Open(t, cfg)
 	ctx := context.Background()
 	client := b.(*s3Bucket).client
@@ -249,8 +100,8 @@ func TestS3PutOptionsAndETag(t *testing.T) {
 // Keys that are legal in S3 but awkward elsewhere round-trip exactly;
 // keys S3 cannot hold fail at once with a message naming the bucket.
 func TestS3Keys(t *testing.T) {
-	srv := s3TestEnv(t)
-	b := s3Open(t, srv.config(s3TestBucket(t, srv)))
+	srv := objstoretest.S3(t)
+	b := s3Open(t, s3Config(srv, srv.NewBucket(t)))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
@@ -312,21 +163,21 @@ func TestS3Keys(t *testing.T) {
 }
 
 func TestS3Errors(t *testing.T) {
-	srv := s3TestEnv(t)
-	bucket := s3TestBucket(t, srv)
+	srv := objstoretest.S3(t)
+	bucket := srv.NewBucket(t)
 	const secret = "wrong-secret-Zq8xP2"
 
-	wrongSecret := srv.config(bucket)
+	wrongSecret := s3Config(srv, bucket)
 	wrongSecret.SecretAccessKey = secret
-	wrongKey := srv.config(bucket)
+	wrongKey := s3Config(srv, bucket)
 	wrongKey.AccessKeyID, wrongKey.SecretAccessKey = "no-such-key-id", secret
-	withToken := srv.config(bucket)
+	withToken := s3Config(srv, bucket)
 	withToken.SessionToken = "session-token-" + secret
-	missing := srv.config("fh-no-such-bucket-" + strings.ToLower(hex.EncodeToString([]byte(t.Name()))[:8]))
-	closed := srv.config(bucket)
-	closed.Endpoint = s3ClosedEndpoint(t)
+	missing := s3Config(srv, objstoretest.UniqueName(t)) // never created
+	closed := s3Config(srv, bucket)
+	closed.Endpoint = objstoretest.ClosedEndpoint(t)
 	closed.SecretAccessKey = secret
-	unresolvable := srv.config(bucket)
+	unresolvable := s3Config(srv, bucket)
 	unresolvable.Endpoint = "http://no-such-host.invalid:9000"
 
 	tests := []struct {
@@ -388,8 +239,8 @@ func TestS3Errors(t *testing.T) {
 // A server that accepts connections but never answers: the caller's
 // deadline ends the request, and the error says so and where.
 func TestS3SilentEndpoint(t *testing.T) {
-	s3IsolateEnv(t)
-	cfg := Config{Provider: ProviderS3, Bucket: "logs", Endpoint: s3SilentEndpoint(t), AccessKeyID: "id", SecretAccessKey: "secret-Zq8xP2"}
+	objstoretest.IsolateEnv(t)
+	cfg := Config{Provider: ProviderS3, Bucket: "logs", Endpoint: objstoretest.SilentEndpoint(t), AccessKeyID: "id", SecretAccessKey: "secret-Zq8xP2"}
 	b := s3Open(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -412,9 +263,9 @@ func TestS3SilentEndpoint(t *testing.T) {
 // environment (with AWS_ENDPOINT_URL_S3 standing in for cfg.Endpoint)
 // works just like static credentials.
 func TestS3Credentials(t *testing.T) {
-	srv := s3TestEnv(t)
-	bucket := s3TestBucket(t, srv)
-	host := strings.TrimPrefix(srv.endpoint, "http://")
+	srv := objstoretest.S3(t)
+	bucket := srv.NewBucket(t)
+	host := strings.TrimPrefix(srv.Endpoint, "http://")
 
 	tests := []struct {
 		name     string
@@ -422,22 +273,22 @@ func TestS3Credentials(t *testing.T) {
 		cfg      Config
 		wantName string
 	}{
-		{"static", nil, srv.config(bucket), "s3://" + bucket + "@" + host},
-		{"environment", map[string]string{"AWS_ACCESS_KEY_ID": srv.accessKey, "AWS_SECRET_ACCESS_KEY": srv.secretKey,
-			"AWS_ENDPOINT_URL_S3": srv.endpoint}, Config{Provider: ProviderS3, Bucket: bucket}, "s3://" + bucket + "@" + host},
-		{"environment, global endpoint and region", map[string]string{"AWS_ACCESS_KEY_ID": srv.accessKey, "AWS_SECRET_ACCESS_KEY": srv.secretKey,
-			"AWS_ENDPOINT_URL": srv.endpoint, "AWS_REGION": "eu-west-1"}, Config{Provider: ProviderS3, Bucket: bucket}, "s3://" + bucket + "@" + host},
-		{"shared credentials file", map[string]string{"AWS_ENDPOINT_URL_S3": srv.endpoint, "AWS_PROFILE": "minio"},
+		{"static", nil, s3Config(srv, bucket), "s3://" + bucket + "@" + host},
+		{"environment", map[string]string{"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
+			"AWS_ENDPOINT_URL_S3": srv.Endpoint}, Config{Provider: ProviderS3, Bucket: bucket}, "s3://" + bucket + "@" + host},
+		{"environment, global endpoint and region", map[string]string{"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
+			"AWS_ENDPOINT_URL": srv.Endpoint, "AWS_REGION": "eu-west-1"}, Config{Provider: ProviderS3, Bucket: bucket}, "s3://" + bucket + "@" + host},
+		{"shared credentials file", map[string]string{"AWS_ENDPOINT_URL_S3": srv.Endpoint, "AWS_PROFILE": "minio"},
 			Config{Provider: ProviderS3, Bucket: bucket}, "s3://" + bucket + "@" + host},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s3IsolateEnv(t)
+			objstoretest.IsolateEnv(t)
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
 			if tt.env["AWS_PROFILE"] != "" {
-				creds := fmt.Sprintf("[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n", tt.env["AWS_PROFILE"], srv.accessKey, srv.secretKey)
+				creds := fmt.Sprintf("[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n", tt.env["AWS_PROFILE"], srv.AccessKey, srv.SecretKey)
 				if err := os.WriteFile(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), []byte(creds), 0o600); err != nil {
 					t.Fatal(err)
 				}
@@ -463,14 +314,14 @@ func TestS3Credentials(t *testing.T) {
 // (the chain's last resort) never answers.
 func TestS3NoCredentials(t *testing.T) {
 	tests := []struct{ name, imds string }{
-		{"metadata service silent", s3SilentEndpoint(t)},
-		{"metadata service refused", s3ClosedEndpoint(t)},
+		{"metadata service silent", objstoretest.SilentEndpoint(t)},
+		{"metadata service refused", objstoretest.ClosedEndpoint(t)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s3IsolateEnv(t)
+			objstoretest.IsolateEnv(t)
 			t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", tt.imds)
-			b := s3Open(t, Config{Provider: ProviderS3, Bucket: "logs", Endpoint: s3ClosedEndpoint(t)})
+			b := s3Open(t, Config{Provider: ProviderS3, Bucket: "logs", Endpoint: objstoretest.ClosedEndpoint(t)})
 			start := time.Now()
 			_, err := b.Get(context.Background(), "logs/x.log.gz")
 			took := time.Since(start)
@@ -489,10 +340,10 @@ func TestS3NoCredentials(t *testing.T) {
 // pointed at MinIO instead (which takes any region when none is
 // configured), the same config works.
 func TestS3R2Destination(t *testing.T) {
-	srv := s3TestEnv(t)
-	bucket := s3TestBucket(t, srv)
+	srv := objstoretest.S3(t)
+	bucket := srv.NewBucket(t)
 	cfg, err := FromDestination("r2://" + bucket + "/logs/{DATE}?account-id=0123abcd&access-key-id=" +
-		url.QueryEscape(srv.accessKey) + "&secret-access-key=" + url.QueryEscape(srv.secretKey))
+		url.QueryEscape(srv.AccessKey) + "&secret-access-key=" + url.QueryEscape(srv.SecretKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,7 +356,7 @@ func TestS3R2Destination(t *testing.T) {
 		t.Errorf("R2 bucket %s: path style %v, checksums %v", r2, o.UsePathStyle, o.RequestChecksumCalculation)
 	}
 
-	cfg.Endpoint = srv.endpoint
+	cfg.Endpoint = srv.Endpoint
 	b := s3Open(t, cfg)
 	ctx := context.Background()
 	key := Join(strings.ReplaceAll(cfg.Prefix, "{DATE}", "20260101"), "20260101T000000Z_20260101T000030Z_0a1b2c3d.log.gz")
@@ -526,11 +377,11 @@ func TestS3R2Destination(t *testing.T) {
 // such as this MinIO needs the caller to give "http://host" (in the
 // destination_conf or in cfg.Endpoint).
 func TestS3CompatibleDestination(t *testing.T) {
-	srv := s3TestEnv(t)
-	bucket := s3TestBucket(t, srv)
-	host := strings.TrimPrefix(srv.endpoint, "http://")
-	conf := "s3://" + bucket + "/dir?region=us-east-1&access-key-id=" + url.QueryEscape(srv.accessKey) +
-		"&secret-access-key=" + url.QueryEscape(srv.secretKey) + "&endpoint=" + host
+	srv := objstoretest.S3(t)
+	bucket := srv.NewBucket(t)
+	host := strings.TrimPrefix(srv.Endpoint, "http://")
+	conf := "s3://" + bucket + "/dir?region=us-east-1&access-key-id=" + url.QueryEscape(srv.AccessKey) +
+		"&secret-access-key=" + url.QueryEscape(srv.SecretKey) + "&endpoint=" + host
 	cfg, err := FromDestination(conf)
 	if err != nil {
 		t.Fatal(err)
@@ -545,7 +396,7 @@ func TestS3CompatibleDestination(t *testing.T) {
 	start := time.Now()
 	err = s3Open(t, cfg).Put(ctx, "dir/x", []byte("x"), PutOptions{})
 	if err == nil || !strings.Contains(err.Error(), "cannot reach the endpoint https://"+host) ||
-		strings.Contains(err.Error(), srv.secretKey) || time.Since(start) > 5*time.Second {
+		strings.Contains(err.Error(), srv.SecretKey) || time.Since(start) > 5*time.Second {
 		t.Fatalf("https to MinIO: %v after %v", err, time.Since(start))
 	}
 	t.Logf("https to a plain-http store: %v", err)
@@ -576,7 +427,7 @@ func TestS3CompatibleDestination(t *testing.T) {
 // How the config shapes the client: addressing style, checksums and the
 // name (never with credentials).
 func TestS3ClientOptions(t *testing.T) {
-	s3IsolateEnv(t)
+	objstoretest.IsolateEnv(t)
 	const secret = "secret-Zq8xP2"
 	base := Config{Provider: ProviderS3, Bucket: "logs", AccessKeyID: "AKID", SecretAccessKey: secret, SessionToken: "tok-" + secret}
 	with := func(f func(*Config)) Config { c := base; f(&c); return c }
@@ -633,8 +484,8 @@ func TestS3ScrubsSecrets(t *testing.T) {
 // Get streams: the body is the connection, not a buffered copy, so the
 // first bytes of a large object arrive before the rest is read.
 func TestS3GetStreams(t *testing.T) {
-	srv := s3TestEnv(t)
-	b := s3Open(t, srv.config(s3TestBucket(t, srv)))
+	srv := objstoretest.S3(t)
+	b := s3Open(t, s3Config(srv, srv.NewBucket(t)))
 	ctx := context.Background()
 	big := bytes.Repeat([]byte("x"), 32<<20)
 	if err := b.Put(ctx, "big", big, PutOptions{}); err != nil {
@@ -658,8 +509,8 @@ func TestS3GetStreams(t *testing.T) {
 }
 
 func BenchmarkS3PutGet(b *testing.B) {
-	srv := s3TestEnv(b)
-	bucket := s3Open(b, srv.config(s3TestBucket(b, srv)))
+	srv := objstoretest.S3(b)
+	bucket := s3Open(b, s3Config(srv, srv.NewBucket(b)))
 	ctx := context.Background()
 	// Random bytes: as incompressible as a gzip Logpush batch.
 	body := make([]byte, 1<<20)
@@ -695,7 +546,7 @@ func BenchmarkS3PutGet(b *testing.B) {
 // Answers real stores give that MinIO does not (wrong region, a bare 404,
 // throttling), from a canned server.
 func TestS3ErrorMapping(t *testing.T) {
-	s3IsolateEnv(t)
+	objstoretest.IsolateEnv(t)
 	const secret = "secret-Zq8xP2"
 	s3XML := func(code, msg string) string {
 		return `<?xml version="1.0" encoding="UTF-8"?><Error><Code>` + code + `</Code><Message>` + msg + `</Message><RequestId>r1</RequestId></Error>`

@@ -1,25 +1,17 @@
 package cfapi
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/flarehose/flarehose/internal/objstore"
+	"github.com/flarehose/flarehose/internal/objstore/objstoretest"
 )
 
 func TestEndpointsConfig(t *testing.T) {
@@ -105,48 +97,14 @@ func TestEndpointsCheck(t *testing.T) {
 	}
 }
 
-// Real stores (test/objstore/<name>.sh start prints the variables). The
-// tests skip when a server's variables are unset, and fail then with
-// FLAREHOSE_REQUIRE_OBJSTORE=1.
-
-func objstoreEnv(t *testing.T, names ...string) []string {
-	t.Helper()
-	vals := make([]string, len(names))
-	for i, n := range names {
-		if vals[i] = os.Getenv(n); vals[i] == "" {
-			if os.Getenv("FLAREHOSE_REQUIRE_OBJSTORE") == "1" {
-				t.Fatalf("%s is not set, and FLAREHOSE_REQUIRE_OBJSTORE=1", n)
-			}
-			t.Skipf("%s is not set (eval \"$(test/objstore/<server>.sh start)\")", n)
-		}
-	}
-	return vals
-}
-
-// uniqueName is a bucket or container name no other test run uses.
-func uniqueName(prefix string) string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return prefix + "-" + hex.EncodeToString(b)
-}
+// Real stores (objstoretest: test/objstore/<name>.sh start prints the
+// variables). The tests skip when a server's variables are unset, and fail
+// then with FLAREHOSE_REQUIRE_OBJSTORE=1.
 
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// minio returns the MinIO endpoint and keys, and a new bucket there.
-func minio(t *testing.T) (endpoint, access, secret, bucket string) {
-	env := objstoreEnv(t, "FLAREHOSE_TEST_S3_ENDPOINT", "FLAREHOSE_TEST_S3_ACCESS_KEY", "FLAREHOSE_TEST_S3_SECRET_KEY")
-	endpoint, access, secret = env[0], env[1], env[2]
-	bucket = uniqueName("sim")
-	client := s3.New(s3.Options{BaseEndpoint: aws.String(endpoint), Region: "us-east-1", UsePathStyle: true,
-		Credentials: awscreds.NewStaticCredentialsProvider(access, secret, "")})
-	if _, err := client.CreateBucket(testCtx(t), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("creating bucket %s on %s: %v", bucket, endpoint, err)
-	}
-	return endpoint, access, secret, bucket
 }
 
 // openBucket opens a bucket for the test to read what the simulator wrote.
@@ -159,9 +117,19 @@ func openBucket(t *testing.T, cfg objstore.Config) objstore.Bucket {
 	return b
 }
 
+// minio returns the test MinIO, a new bucket there, and a Bucket to read
+// it with.
+func minio(t *testing.T) (srv objstoretest.S3Server, bucket string, read objstore.Bucket) {
+	srv = objstoretest.S3(t)
+	bucket = srv.NewBucket(t)
+	read = openBucket(t, objstore.Config{Provider: objstore.ProviderS3, Endpoint: srv.Endpoint, Bucket: bucket,
+		AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey, Region: objstoretest.Region})
+	return srv, bucket, read
+}
+
 func TestObjectPushMinIOAsS3(t *testing.T) {
-	endpoint, access, secret, bucket := minio(t)
-	read := openBucket(t, objstore.Config{Provider: objstore.ProviderS3, Endpoint: endpoint, Bucket: bucket, AccessKeyID: access, SecretAccessKey: secret, Region: "us-east-1"})
+	srv, bucket, read := minio(t)
+	endpoint, access, secret := srv.Endpoint, srv.AccessKey, srv.SecretKey
 	u, _ := url.Parse(endpoint)
 	h := pushHarness(t, Config{Storage: Endpoints{S3Endpoint: endpoint, S3AccessKey: access, S3SecretKey: secret, HTTPEndpoints: u.Scheme == "http"}})
 	t.Run("aws stand-in", func(t *testing.T) {
@@ -184,7 +152,7 @@ func TestObjectPushMinIOAsS3(t *testing.T) {
 		}
 	})
 	t.Run("missing bucket", func(t *testing.T) {
-		e := h.createJob(objectJobBody("s3://"+uniqueName("missing")+"/p?access-key-id="+url.QueryEscape(access)+"&secret-access-key="+url.QueryEscape(secret)+"&endpoint="+u.Host)).
+		e := h.createJob(objectJobBody("s3://"+objstoretest.UniqueName(t)+"/p?access-key-id="+url.QueryEscape(access)+"&secret-access-key="+url.QueryEscape(secret)+"&endpoint="+u.Host)).
 			fails(t, http.StatusBadRequest, CodeDestination)
 		if msg := e["message"].(string); strings.Contains(msg, secret) || !strings.Contains(msg, "error writing object") {
 			t.Fatalf("missing bucket: %q", msg)
@@ -193,8 +161,8 @@ func TestObjectPushMinIOAsS3(t *testing.T) {
 }
 
 func TestObjectPushMinIOAsR2(t *testing.T) {
-	endpoint, access, secret, bucket := minio(t)
-	read := openBucket(t, objstore.Config{Provider: objstore.ProviderS3, Endpoint: endpoint, Bucket: bucket, AccessKeyID: access, SecretAccessKey: secret, Region: "us-east-1"})
+	srv, bucket, read := minio(t)
+	endpoint, access, secret := srv.Endpoint, srv.AccessKey, srv.SecretKey
 	h := pushHarness(t, Config{Storage: Endpoints{R2Endpoint: endpoint}})
 	conf := "r2://" + bucket + "/cf/{DATE}?account-id=0123456789abcdef0123456789abcdef&access-key-id=" + url.QueryEscape(access) + "&secret-access-key=" + url.QueryEscape(secret)
 	pushObjects(t, h, conf, read)
@@ -207,71 +175,37 @@ func TestObjectPushMinIOAsR2(t *testing.T) {
 }
 
 func TestObjectPushFakeGCS(t *testing.T) {
-	endpoint := objstoreEnv(t, "FLAREHOSE_TEST_GCS_ENDPOINT")[0]
-	bucket := uniqueName("sim")
-	body, _ := json.Marshal(map[string]string{"name": bucket})
-	resp, err := http.Post(strings.TrimRight(endpoint, "/")+"/storage/v1/b?project=flarehose", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("creating bucket %s: %s", bucket, resp.Status)
-	}
+	gcs := objstoretest.GCS(t)
+	endpoint, bucket := gcs.Endpoint, gcs.NewBucket(t)
 	read := openBucket(t, objstore.Config{Provider: objstore.ProviderGCS, Endpoint: endpoint, Bucket: bucket})
 	h := pushHarness(t, Config{Storage: Endpoints{GCSEndpoint: endpoint}})
 	pushObjects(t, h, "gs://"+bucket+"/logs/{DATE}", read)
 	// A bucket that does not exist fails creation (after the challenge,
 	// which cannot be written there either).
-	missing := "gs://" + uniqueName("missing") + "/logs"
+	missing := "gs://" + objstoretest.UniqueName(t) + "/logs"
 	h.do(http.MethodPost, "/zones/"+h.zone()+"/logpush/ownership", map[string]string{"destination_conf": missing}, nil).fails(t, http.StatusBadRequest, CodeDestination)
 }
 
-// azurite returns Azurite's endpoint, account and key, and a new container.
-func azurite(t *testing.T) (endpoint string, cred *azblob.SharedKeyCredential, container string) {
-	env := objstoreEnv(t, "FLAREHOSE_TEST_AZURE_ENDPOINT", "FLAREHOSE_TEST_AZURE_ACCOUNT", "FLAREHOSE_TEST_AZURE_KEY")
-	cred, err := azblob.NewSharedKeyCredential(env[1], env[2])
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := azblob.NewClientWithSharedKeyCredential(strings.TrimRight(env[0], "/")+"/", cred, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	container = uniqueName("sim")
-	if _, err := client.CreateContainer(testCtx(t), container, nil); err != nil {
-		t.Fatalf("creating container %s: %v", container, err)
-	}
-	return env[0], cred, container
-}
-
-// accountSAS signs an account SAS for blobs with perms, as Cloudflare's
-// docs ask: ss=b, srt=o, five years.
-func accountSAS(t *testing.T, cred *azblob.SharedKeyCredential, perms sas.AccountPermissions) string {
-	t.Helper()
-	q, err := sas.AccountSignatureValues{Protocol: sas.ProtocolHTTPSandHTTP, ExpiryTime: time.Now().AddDate(5, 0, 0).UTC(),
-		Permissions: perms.String(), ResourceTypes: (&sas.AccountResourceTypes{Object: true}).String()}.SignWithSharedKey(cred)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return q.Encode()
-}
-
 func TestObjectPushAzurite(t *testing.T) {
-	endpoint, cred, container := azurite(t)
+	az := objstoretest.Azure(t)
+	endpoint, container := az.Endpoint, az.NewContainer(t)
 	read := openBucket(t, objstore.Config{Provider: objstore.ProviderAzure, Endpoint: endpoint, Bucket: container,
-		AccountName: os.Getenv("FLAREHOSE_TEST_AZURE_ACCOUNT"), AccountKey: os.Getenv("FLAREHOSE_TEST_AZURE_KEY")})
+		AccountName: az.Account, AccountKey: az.Key})
+	// An account SAS for blobs as Cloudflare's docs ask: ss=b, srt=o, five years.
+	accountSAS := func(perms sas.AccountPermissions) string {
+		return az.SAS(t, perms, sas.AccountResourceTypes{Object: true}, time.Now().AddDate(5, 0, 0))
+	}
 	h := pushHarness(t, Config{Storage: Endpoints{AzureEndpoint: endpoint}})
 
 	t.Run("write-only SAS", func(t *testing.T) {
-		sasq := accountSAS(t, cred, sas.AccountPermissions{Write: true})
+		sasq := accountSAS(sas.AccountPermissions{Write: true})
 		if q, _ := url.ParseQuery(sasq); q.Get("sp") != "w" || q.Get("ss") != "b" || q.Get("srt") != "o" {
 			t.Fatalf("SAS %v", q)
 		}
 		pushObjects(t, h, "azure://"+container+"/cf/{DATE}?"+sasq, read)
 	})
 	t.Run("SAS without write", func(t *testing.T) {
-		sasq := accountSAS(t, cred, sas.AccountPermissions{Read: true, List: true})
+		sasq := accountSAS(sas.AccountPermissions{Read: true, List: true})
 		sig, _ := url.ParseQuery(sasq)
 		conf := "azure://" + container + "/ro?" + sasq
 		// The ownership challenge cannot be written...
