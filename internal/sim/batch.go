@@ -40,7 +40,7 @@ func (w *BatchWriter) reset(buf []byte) {
 // Add generates the next record of g, stamped t. It returns false when
 // sample_rate dropped the record.
 func (w *BatchWriter) Add(g Generator, t time.Time) bool {
-	if fg, ok := g.(*filteredGen); ok && !fg.pass(t) {
+	if fg, ok := g.(interface{ pass(time.Time) bool }); ok && !fg.pass(t) {
 		return false // a job filter declined it (NewFilteredGenerator)
 	}
 	if w.sampler != nil && w.sampler.Float64() >= w.f.SampleRate() {

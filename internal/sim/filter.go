@@ -48,8 +48,21 @@ func NewFilteredGenerator(g Generator, fields []string, keep func(record []byte)
 	if err != nil {
 		return nil, err
 	}
-	return &filteredGen{inner: g, src: src, eval: eval, keep: keep}, nil
+	fg := &filteredGen{inner: g, src: src, eval: eval, keep: keep}
+	if st, ok := g.(Stepper); ok {
+		return &filteredStepper{fg, st}, nil
+	}
+	return fg, nil
 }
+
+// filteredStepper is a filtered Stepper (a Feed): the Pusher still steps
+// it, and the filter sees each record the step produced.
+type filteredStepper struct {
+	*filteredGen
+	st Stepper
+}
+
+func (g *filteredStepper) Step(t time.Time) int { return g.st.Step(t) }
 
 func (g *filteredGen) Dataset() string { return g.inner.Dataset() }
 func (g *filteredGen) Fields() []Field { return g.inner.Fields() }

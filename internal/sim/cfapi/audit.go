@@ -173,6 +173,52 @@ func (a *auditStream) visible(now time.Time) []*auditEvent {
 	return out
 }
 
+// feed returns the record source of an audit_logs Logpush job started at
+// start (sim.NewFeed): each call returns, oldest first, the events visible
+// at t that happened from a second before start on (the job's own
+// creation is audited just after it starts) and were not returned before,
+// in Logpush's default shape. Late events come when they become visible,
+// as Cloudflare pushes them.
+func (a *auditStream) feed(start time.Time) func(t time.Time) [][]byte {
+	start = start.Add(-time.Second)
+	sent := map[int]bool{}
+	low := 0 // events before low were all sent or are too old
+	return func(t time.Time) [][]byte {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.advance(t)
+		var out [][]byte
+		done := true
+		for i := low; i < len(a.events); i++ {
+			e := a.events[i]
+			switch {
+			case sent[e.seq] || e.when.Before(start):
+			case e.appear.After(t):
+				done = false // late: later
+				continue
+			default:
+				sent[e.seq] = true
+				out = append(out, e.logpushRecord())
+			}
+			if done {
+				delete(sent, e.seq)
+				low = i + 1
+			}
+		}
+		return out
+	}
+}
+
+// logpushRecord renders the event as a Logpush audit_logs record with
+// every field, timestamps in RFC 3339.
+func (e *auditEvent) logpushRecord() []byte {
+	b, _ := json.Marshal(struct {
+		genAudit
+		When string
+	}{e.genAudit, e.when.UTC().Format(time.RFC3339Nano)})
+	return b
+}
+
 // record adds an event for one of the API's own changes.
 func (s *Server) auditAPI(c *request, actionType, resourceType, resourceID, zoneName string, meta, oldV, newV any, product string) {
 	a := s.audit

@@ -285,16 +285,51 @@ func TestJobPushes(t *testing.T) {
 	}
 }
 
+// TestJobPushesCSVAndAccountDataset: an account audit_logs job pushes the
+// account's audit log as the audit log API serves it (the same events,
+// IDs included, the API's own changes among them), in CSV here.
 func TestJobPushesCSVAndAccountDataset(t *testing.T) {
-	h := pushHarness(t, Config{})
+	h := pushHarness(t, Config{AuditRate: 0.001}) // almost only the API's own events
 	rc := newReceiver(t)
 	acct := "/accounts/" + h.srv.AccountID() + "/logpush/jobs"
 	h.do(http.MethodPost, acct, map[string]any{"dataset": "audit_logs", "destination_conf": rc.URL + "/audit", "enabled": true, "max_upload_records": 3,
-		"output_options": map[string]any{"field_names": []string{"ID", "ActionType"}, "output_type": "csv", "batch_prefix": "ID,ActionType\n"}}, nil).ok(t)
+		"output_options": map[string]any{"field_names": []string{"ID", "ActionType", "ResourceType"}, "output_type": "csv", "batch_prefix": "ID,ActionType,ResourceType\n"}}, nil).ok(t)
+	// Two more audited changes: with the job's own creation, three events.
+	flag := "/zones/" + h.zone() + "/logs/control/retention/flag"
+	h.do(http.MethodPost, flag, map[string]any{"flag": true}, nil).ok(t)
+	h.do(http.MethodPost, flag, map[string]any{"flag": false}, nil).ok(t)
 	ds := rc.waitFor(t, "an audit batch", func(d []delivery) bool { return len(d) >= 2 })
 	body := string(ds[1].body)
-	if !strings.HasPrefix(body, "ID,ActionType\n") || strings.Count(body, "\n") != 4 {
+	if !strings.HasPrefix(body, "ID,ActionType,ResourceType\n") || strings.Count(body, "\n") != 4 {
 		t.Fatalf("csv batch %q", body)
+	}
+	pushed := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(body), "\n")[1:] {
+		f := strings.Split(line, ",")
+		if len(f) != 3 {
+			t.Fatalf("csv line %q", line)
+		}
+		pushed[strings.Trim(f[0], `"`)] = strings.Trim(f[1], `"`) + " " + strings.Trim(f[2], `"`)
+	}
+	// The same three events from the audit log API (v1).
+	res := h.get("/accounts/" + h.srv.AccountID() + "/audit_logs?per_page=100").env["result"].([]any)
+	api := map[string]string{}
+	for _, it := range res {
+		m := it.(map[string]any)
+		api[m["id"].(string)] = m["action"].(map[string]any)["type"].(string) + " " + m["resource"].(map[string]any)["type"].(string)
+	}
+	for id, what := range pushed {
+		if api[id] != what {
+			t.Errorf("pushed %s (%s): the API has %q", id, what, api[id])
+		}
+	}
+	want := map[string]int{"create logpush_job": 1, "update logpull_retention": 2}
+	got := map[string]int{}
+	for _, what := range pushed {
+		got[what]++
+	}
+	if len(got) != len(want) || got["create logpush_job"] != 1 || got["update logpull_retention"] != 2 {
+		t.Errorf("pushed events %v, want %v", got, want)
 	}
 }
 

@@ -25,7 +25,9 @@ import (
 // pushes gzip batches to it through internal/sim's Pusher in real time,
 // with its output_options, batch limits and filter: POSTs, or objects
 // named <path>/<YYYYMMDD>/<start>_<end>_<hash>.log.gz (PROTOCOL.md §3.2).
-// The job object shows the pusher's last_complete, last_error and
+// Zone datasets are generated per job; an audit_logs job pushes the
+// account's audit log as the audit log API serves it (a sim.Feed), so a
+// job and a poller see the same events. The job object shows the pusher's last_complete, last_error and
 // error_message; a job that keeps failing for Config.PushDisableAfter gets
 // disabled.
 
@@ -85,16 +87,29 @@ func (s *Server) startLocked(j *job, dest *destination) {
 		DisableAfter: s.cfg.PushDisableAfter, Now: s.clock.Now,
 		Logger: s.cfg.Logger.With("logpush_job", j.id),
 	}
+	if j.dataset == "audit_logs" {
+		// The account's audit log, as the audit log API serves it: the job
+		// pushes each event once it is visible, from the job's start on.
+		feed, err := sim.NewFeed(j.dataset, s.audit.feed(s.clock.Now()))
+		if err != nil {
+			j.lastError, j.errorMessage = s.clock.Now(), err.Error()
+			return
+		}
+		opts.Generator, opts.FollowTraffic = feed, true
+	}
 	if j.filter != nil {
 		ds, _ := s.catalog.lookup(j.scope.kind, j.dataset)
 		cf, err := compileFilter(*j.filter, ds)
 		if err == nil {
-			cfg := sim.Config{Seed: seed}
-			if sj.Zone != "" {
-				cfg.Zones = []string{sj.Zone}
+			gen := opts.Generator
+			if gen == nil {
+				cfg := sim.Config{Seed: seed}
+				if sj.Zone != "" {
+					cfg.Zones = []string{sj.Zone}
+				}
+				gen, err = sim.NewGeneratorConfig(j.dataset, cfg)
 			}
-			var gen sim.Generator
-			if gen, err = sim.NewGeneratorConfig(j.dataset, cfg); err == nil {
+			if err == nil {
 				opts.Generator, err = sim.NewFilteredGenerator(gen, cf.fields, cf.keep)
 			}
 		}
