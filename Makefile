@@ -34,7 +34,7 @@ conformance: build ## Elastic pipeline fixtures, every data stream (needs ../sha
 test-opensearch: ## Elasticsearch/OpenSearch sink + search tests against a real OpenSearch 2.19 (Maven Central -> .tools/opensearch, 127.0.0.1)
 	@url=$$(test/opensearch/start.sh) || exit 1; \
 	FLAREHOSE_OPENSEARCH_URL=$$url FLAREHOSE_OPENSEARCH_RESTART=1 \
-		$(GO) test -p 1 $(GOFLAGS_TEST) ./internal/sink/elasticsearch/... ./internal/search/esquery/...; \
+		$(GO) test -p 1 $(GOFLAGS_TEST) ./internal/sink/elasticsearch/... ./internal/search/esquery/... ./internal/cli/; \
 	rc=$$?; test/opensearch/stop.sh; exit $$rc
 
 # Packages whose tests talk to real object stores (they skip without them in `unit`).

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ type benchFlags struct {
 	dataset, dataDir            string
 	keep                        bool
 	sink, esURL, fields         string
+	cpuProfile                  string
 }
 
 func newBenchCmd(s streams) *cobra.Command {
@@ -60,6 +62,7 @@ machine the client's share of the CPU is part of the result.`,
 	fl.BoolVar(&f.keep, "keep", false, "keep the data directory")
 	fl.StringVar(&f.sink, "sink", "duckdb", "where records go: duckdb, elasticsearch (--es-url), or accept-all (an in-process bulk endpoint that accepts everything: measures flarehose alone)")
 	fl.StringVar(&f.esURL, "es-url", "", "Elasticsearch/OpenSearch URL for --sink elasticsearch")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the measured part to this file ('go tool pprof' reads it; DuckDB's own C++ time shows as cgo calls)")
 	fl.StringVar(&f.fields, "fields", "all", "Logpush fields per record: all, or a preset of 'flarehose logpush jobs create' (default: about 1.5 KB per http_requests record)")
 	return cmd
 }
@@ -135,6 +138,17 @@ sinks:
 	var lat []time.Duration
 	var failures atomic.Int64
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: f.concurrency}}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := 0; w < f.concurrency; w++ {
