@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,11 +13,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/flarehose/flarehose/internal/config"
 	"github.com/flarehose/flarehose/internal/search/searchtest"
 	"github.com/flarehose/flarehose/internal/sink/elasticsearch"
+	"github.com/flarehose/flarehose/internal/sink/elasticsearch/estest"
 )
 
 // writeConfig writes a configuration file into a temporary directory and
@@ -227,26 +225,7 @@ func opensearchURL(t *testing.T) string {
 // through the elasticsearch sink into a namespace of its own, and returns it.
 func fillNamespace(t *testing.T, nodeURL string) string {
 	t.Helper()
-	ns := fmt.Sprintf("cli%d", time.Now().UnixNano()%1e9)
-	cfg := elasticsearch.DefaultConfig()
-	cfg.URLs = []string{nodeURL}
-	cfg.Namespace = ns
-	cfg.Timeout = config.Duration(30 * time.Second)
-	s, err := elasticsearch.New("cli-test", *cfg, elasticsearch.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	t.Cleanup(func() {
-		_, _ = s.Client().Do(context.Background(), elasticsearch.Request{Method: http.MethodDelete, Path: "/_data_stream/logs-*-" + ns})
-		s.Close()
-	})
-	if err := s.Write(ctx, searchtest.Batch()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Client().JSON(ctx, http.MethodPost, "/logs-*-"+ns+"/_refresh", nil); err != nil {
-		t.Fatal(err)
-	}
+	_, ns := estest.Fill(t, nodeURL, "cli", searchtest.Records())
 	return ns
 }
 
