@@ -127,6 +127,53 @@ func TestDeadLetterLineNumbersAcrossChunks(t *testing.T) {
 	}
 }
 
+// sizedSink is a recordingSink with its own write bounds (sink.WriteSizer).
+type sizedSink struct {
+	recordingSink
+	records, bytes int
+}
+
+func (s *sizedSink) MaxWrite() (int, int) { return s.records, s.bytes }
+
+// TestRunSinkWriteBounds: a sink.WriteSizer bounds each write by records
+// or by bytes; whole queue entries are taken, so a write may pass the byte
+// bound by the entry that crossed it.
+func TestRunSinkWriteBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		records, bytes int
+		want           []int
+	}{
+		{"defaults", 0, 0, []int{20}},
+		{"by records", 6, 0, []int{6, 6, 6, 2}},
+		{"by bytes", 0, 1, []int{2, 2, 2, 2, 2, 2, 2, 2, 2, 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			for i := 0; i < 10; i++ { // ten entries of two records
+				if _, err := f.p.Consume(context.Background(), &event.Delivery{Dataset: "http_requests", Body: []byte(httpLine(2*i) + "\n" + httpLine(2*i+1))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := &sizedSink{records: tc.records, bytes: tc.bytes}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- f.p.RunSink(ctx, s) }()
+			deadline := time.Now().Add(20 * time.Second)
+			for s.count() < 20 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(s.batches) != fmt.Sprint(tc.want) {
+				t.Fatalf("writes %v, want %v", s.batches, tc.want)
+			}
+		})
+	}
+}
+
 func TestRunSinkRetriesAndCoalesces(t *testing.T) {
 	f := newFixture(t)
 	// Ten small deliveries queued before the sink starts: they are written

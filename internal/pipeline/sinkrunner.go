@@ -18,13 +18,29 @@ const (
 	maxBackoff = 30 * time.Second
 )
 
-// Bounds of one sink write: queue entries that are already durable are
-// gathered into one batch (one store transaction, one bulk request) up to
-// these limits, so many small uploads do not cost one commit each.
+// Default bounds of one sink write: queue entries that are already durable
+// are gathered into one batch (one store transaction, one bulk request) up
+// to these limits, so many small uploads do not cost one commit each. A
+// sink.WriteSizer sets its own.
 const (
 	maxWriteRecords = 20000
 	maxWriteBytes   = 32 << 20
 )
+
+// writeBounds returns the write bounds for s.
+func writeBounds(s sink.Sink) (records, bytes int) {
+	records, bytes = maxWriteRecords, maxWriteBytes
+	if ws, ok := s.(sink.WriteSizer); ok {
+		r, b := ws.MaxWrite()
+		if r > 0 {
+			records = r
+		}
+		if b > 0 {
+			bytes = b
+		}
+	}
+	return records, bytes
+}
 
 // RunSink feeds a sink from the queue until ctx ends or the queue closes:
 // read what is queued (waiting for the first entry, then taking what is
@@ -41,6 +57,7 @@ func (p *Pipeline) RunSink(ctx context.Context, s sink.Sink) error {
 	p.mu.Unlock()
 	p.sinkStarted(s.Name())
 	log := p.o.Logger.With("sink", s.Name())
+	maxRecords, maxBytes := writeBounds(s)
 	var g gathered
 	for {
 		e, err := r.Next(ctx)
@@ -54,7 +71,7 @@ func (p *Pipeline) RunSink(ctx context.Context, s sink.Sink) error {
 		g.reset()
 		last := e.Pos
 		g.add(e.Data, log, p)
-		for g.batch.Len() < maxWriteRecords && len(g.arena) < maxWriteBytes {
+		for g.batch.Len() < maxRecords && len(g.arena) < maxBytes {
 			e, ok, err := r.TryNext(ctx)
 			if err != nil || !ok {
 				break // an error here resurfaces on the next Next

@@ -22,6 +22,14 @@ type Sink interface {
 	Close() error
 }
 
+// WriteSizer is implemented by sinks that want other bounds on one Write
+// than the pipeline's defaults (20,000 records, 32 MiB of documents): a
+// bigger transaction stores faster into DuckDB but holds more memory.
+// Values <= 0 keep the default.
+type WriteSizer interface {
+	MaxWrite() (records, bytes int)
+}
+
 // Deps are the shared services a sink factory may use.
 type Deps struct {
 	Logger  *slog.Logger

@@ -38,6 +38,9 @@ type Options struct {
 	// CheckpointThreshold is the write-ahead log size that triggers a
 	// checkpoint (DuckDB syntax, e.g. "256MB"); "" keeps DuckDB's 16MB.
 	CheckpointThreshold string
+	// MaxWriteBytes and MaxWriteRecords are the store's bounds on one
+	// Write (sink.WriteSizer); 0 keeps the pipeline's defaults.
+	MaxWriteBytes, MaxWriteRecords int
 }
 
 // Validate checks the options.
@@ -80,9 +83,13 @@ type Store struct {
 }
 
 var (
-	_ sink.Sink     = (*Store)(nil)
-	_ search.Engine = (*Store)(nil)
+	_ sink.Sink       = (*Store)(nil)
+	_ sink.WriteSizer = (*Store)(nil)
+	_ search.Engine   = (*Store)(nil)
 )
+
+// MaxWrite implements sink.WriteSizer.
+func (s *Store) MaxWrite() (records, bytes int) { return s.opts.MaxWriteRecords, s.opts.MaxWriteBytes }
 
 // Name is the sink's name.
 func (s *Store) Name() string {
