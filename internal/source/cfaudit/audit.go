@@ -139,25 +139,12 @@ func newSource(name string, cfg Config, deps source.Deps, clock cfapi.Clock) (*S
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("cloudflare_audit source %q: %w", name, err)
 	}
-	if deps.DataDir == "" {
-		return nil, fmt.Errorf("cloudflare_audit source %q: needs a data directory for its checkpoint", name)
-	}
-	s := &Source{name: name, cfg: cfg, log: deps.Logger, m: deps.Metrics, clock: clock,
-		ckPath: cfapi.CheckpointPath(deps.DataDir, name), seen: map[string]time.Time{}}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.m == nil {
-		s.m = telemetry.NewMetrics()
-	}
-	client, err := cfapi.NewClient(cfg.APIConfig, cfapi.Options{Clock: clock, Source: name, Metrics: s.m})
+	set, err := cfapi.NewSetup("cloudflare_audit", name, cfg.APIConfig, deps.DataDir, deps.Logger, deps.Metrics, clock)
 	if err != nil {
-		return nil, fmt.Errorf("cloudflare_audit source %q: %w", name, err)
+		return nil, err
 	}
-	s.client = client
-	if cfg.InsecureBaseURL() {
-		s.log.Warn("base_url is plain http to another host: the API credential travels unencrypted", "base_url", cfg.BaseURL)
-	}
+	s := &Source{name: name, cfg: cfg, log: set.Log, m: set.Metrics, clock: clock, client: set.Client,
+		ckPath: set.Checkpoint, seen: map[string]time.Time{}}
 	if cfg.Version == "v1" {
 		s.dataset, s.path = DatasetV1, "/accounts/"+cfg.AccountID+"/audit_logs"
 	} else {

@@ -150,32 +150,20 @@ func newSource(name string, cfg Config, deps source.Deps, clock cfapi.Clock) (*S
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("cloudflare_logpull source %q: %w", name, err)
 	}
-	if deps.DataDir == "" {
-		return nil, fmt.Errorf("cloudflare_logpull source %q: needs a data directory for its checkpoint", name)
+	set, err := cfapi.NewSetup("cloudflare_logpull", name, cfg.APIConfig, deps.DataDir, deps.Logger, deps.Metrics, clock)
+	if err != nil {
+		return nil, err
 	}
-	s := &Source{name: name, cfg: cfg, log: deps.Logger, m: deps.Metrics, clock: clock,
-		ckPath: cfapi.CheckpointPath(deps.DataDir, name), path: "/zones/" + cfg.ZoneID + "/logs/received",
+	client := set.Client
+	s := &Source{name: name, cfg: cfg, log: set.Log, m: set.Metrics, clock: clock, client: client,
+		ckPath: set.Checkpoint, path: "/zones/" + cfg.ZoneID + "/logs/received",
 		timestamps: cfg.Timestamps, margin: retentionMargin}
 	s.spoolPath = strings.TrimSuffix(s.ckPath, ".json") + ".window.ndjson"
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.m == nil {
-		s.m = telemetry.NewMetrics()
-	}
-	client, err := cfapi.NewClient(cfg.APIConfig, cfapi.Options{Clock: clock, Source: name, Metrics: s.m})
-	if err != nil {
-		return nil, fmt.Errorf("cloudflare_logpull source %q: %w", name, err)
-	}
-	s.client = client
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	s.zone = cfapi.SharedBudget("logpull-zone|"+base+"|"+cfg.ZoneID, cfapi.LogpullZoneRequests, time.Minute)
 	s.user = cfapi.SharedBudget("logpull-user|"+client.CredentialID(), cfapi.LogpullUserRequests, time.Minute)
 	if len(cfg.Fields) > 0 {
 		s.fields = joinFields(cfg.Fields)
-	}
-	if cfg.InsecureBaseURL() {
-		s.log.Warn("base_url is plain http to another host: the API credential travels unencrypted", "base_url", cfg.BaseURL)
 	}
 	s.runner = &cfapi.Runner{Name: name, Log: s.log, Metrics: s.m, Clock: clock, Poll: s.poll}
 	return s, nil
